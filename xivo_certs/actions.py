@@ -1,0 +1,270 @@
+"""The commands' work. Each writing command changes things under the lock, records the state,
+then runs the hooks once the lock is released (the shipped hook calls `xivo-certs override`)."""
+
+import os
+import sys
+import time
+
+from . import files, hooks, names, settings as settings_module, state
+from .errors import Problem
+
+ROOT_ONLY = "must be run as root (it writes the private key)"
+
+
+class Context:
+    def __init__(self, paths):
+        self.paths = paths
+        self._settings = None
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            self._settings = settings_module.load(self.paths.settings)
+        return self._settings
+
+
+def _require_root():
+    if os.geteuid() != 0:
+        raise Problem(ROOT_ONLY)
+
+
+def _locked_change(ctx, change, reason):
+    """Run `change(recorded)` under the lock, settle, then run the hooks if anything changed."""
+    _require_root()
+    with files.locked(ctx.paths):
+        files.recover(ctx.paths)
+        recorded = change(state.read(ctx.paths.state))
+        hook_env = settle(ctx, recorded, reason)
+    return hook_env
+
+
+# --- settling: what every command ends with, and all that sync does ------------------------
+
+def current_signatures(ctx):
+    return {"cert_stat": files.signature(ctx.paths.cert), "key_stat": files.signature(ctx.paths.key),
+            "settings_stat": files.signature(ctx.paths.settings),
+            "confd_dir": tuple(ctx.paths.confd_dirs(ctx.settings.confd_globs))}
+
+
+def unchanged(ctx, recorded):
+    """The no-op test of `sync`: file metadata against the record, no certificate parsing."""
+    if not recorded.get("fingerprint"):
+        return False
+    return all(recorded.get(key, "") == value for key, value in current_signatures(ctx).items())
+
+
+def settle(ctx, recorded, reason):
+    """Fix hand-copied modes, record what is in place; the hook environment when hooks must run."""
+    from . import pair
+    files.normalize_modes(ctx.paths)
+    try:
+        found = pair.read(ctx.paths)
+        if found.key_problem:
+            raise Problem(found.key_problem)
+    except Problem:
+        state.write(ctx.paths, dict(recorded, **_without_dirs(current_signatures(ctx))))
+        raise
+    signatures = current_signatures(ctx)
+    previous = recorded.get("fingerprint", "")
+    new_dirs = set(signatures["confd_dir"]) - set(recorded.get("confd_dir", ()))
+    changed = (found.info.fingerprint != previous or bool(new_dirs)
+               or signatures["settings_stat"] != recorded.get("settings_stat", ""))
+    new = dict(recorded, fingerprint=found.info.fingerprint, **signatures)
+    if previous and found.info.fingerprint != previous:
+        new["changed_at"] = str(int(time.time()))
+    state.write(ctx.paths, new)
+    if not changed:
+        return None
+    return hook_environment(ctx, found, pair.is_default(found, new), previous, reason)
+
+
+def _without_dirs(signatures):
+    return {k: v for k, v in signatures.items() if k != "confd_dir"}
+
+
+def hook_environment(ctx, found, default, previous, reason):
+    info = found.info
+    yes_no = {True: "yes", False: "no"}
+    return {
+        "XIVO_CERTS_ROOT": ctx.paths.root, "XIVO_CERTS_CERT": ctx.paths.cert,
+        "XIVO_CERTS_KEY": ctx.paths.key, "XIVO_CERTS_HOSTNAME": info.primary_name or "",
+        "XIVO_CERTS_NAMES": " ".join(info.names), "XIVO_CERTS_SELF_SIGNED": yes_no[info.self_signed],
+        "XIVO_CERTS_DEFAULT": yes_no[default], "XIVO_CERTS_FINGERPRINT": info.fingerprint,
+        "XIVO_CERTS_PREVIOUS_FINGERPRINT": previous,
+        "XIVO_CERTS_NOT_AFTER": info.not_after.isoformat(), "XIVO_CERTS_REASON": reason,
+        "XIVO_CERTS_RESTART_SERVICES": yes_no[ctx.settings.restart_services],
+    }
+
+
+def run_hooks(ctx, hook_env, nonfatal=False):
+    """Exit status after running the hooks (none to run is success)."""
+    if hook_env is None:
+        return 0
+    failures = hooks.run(ctx.paths, hook_env)
+    for failure in failures:
+        print(f"xivo-certs: {'warning: ' if nonfatal else ''}hook {failure} failed", file=sys.stderr)
+    return 1 if failures and not nonfatal else 0
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+def ensure(ctx, hostname=None, key_type=None, reason="install"):
+    from . import pair
+    hostname = names.normalize(hostname) if hostname else None
+    _check_key_type(key_type)
+
+    def change(recorded):
+        try:
+            found = pair.read(ctx.paths)
+        except Problem as problem:
+            if os.path.lexists(ctx.paths.cert):
+                print(f"xivo-certs: warning: {problem}; the certificate in place is left as it is",
+                      file=sys.stderr)
+                return recorded
+            return _new_default(ctx, recorded, hostname, key_type, None)
+        if not pair.is_default(found, recorded):
+            _say_left_alone(found, hostname, reason)
+            return recorded
+        reasons = pair.regeneration_reasons(found, ctx.settings, hostname, key_type)
+        if not reasons:
+            return recorded if recorded.get("generated_fingerprint") \
+                else pair.adopted_state(found, recorded)
+        return _new_default(ctx, recorded, hostname or pair.hostname_of(found, recorded),
+                            key_type or recorded.get("key_type") or found.info.key_type,
+                            "; ".join(reasons), key_is_spare=bool(found.key_problem))
+    return _locked_change(ctx, change, reason)
+
+
+def _say_left_alone(found, hostname, reason):
+    name = found.info.primary_name or found.info.subject_cn
+    if reason == "reconfigure" or (hostname and hostname != name):
+        print(f"xivo-certs: an admin's certificate for {name} is in place and left as it is"
+              + (f" (the name {hostname} was not applied)" if hostname and hostname != name else ""))
+
+
+def _check_key_type(key_type):
+    from . import x509
+    if key_type and key_type not in x509.KEY_TYPES:
+        raise Problem(f"key type {key_type!r} is not one of {', '.join(x509.KEY_TYPES)}")
+
+
+def _new_default(ctx, recorded, hostname, key_type, reason, extra_names=None, days=None,
+                 key_is_spare=False):
+    """Make the default pair; a key that belongs to no certificate in place is backed up first."""
+    from . import pair
+    if os.path.lexists(ctx.paths.key) and (key_is_spare or not os.path.lexists(ctx.paths.cert)):
+        print(f"xivo-certs: backed up {ctx.paths.key} (it matches no certificate in place) to "
+              f"{files.backup(ctx.paths, [ctx.paths.key], 'spare-key')}")
+    if reason:
+        print(f"xivo-certs: making a new default certificate: {reason}")
+    return pair.make_default(
+        ctx.paths, recorded, hostname or recorded.get("hostname") or "localhost",
+        key_type or recorded.get("key_type") or "rsa:2048",
+        recorded.get("san", ()) if extra_names is None else extra_names,
+        days or ctx.settings.days)
+
+
+def generate(ctx, hostname=None, extra_names=None, key_type=None, days=None, force=False):
+    hostname = names.normalize(hostname) if hostname else None
+    if extra_names is not None:
+        extra_names = tuple(names.normalize(n, "subjectAltName") for n in extra_names)
+    _check_key_type(key_type)
+
+    def change(recorded):
+        _set_aside_admin_pair(ctx, recorded, force, "generate --force")
+        return _new_default(ctx, recorded, hostname, key_type, None, extra_names, days)
+    return _locked_change(ctx, change, "generate")
+
+
+def _set_aside_admin_pair(ctx, recorded, force, command):
+    """Back up a pair the package did not generate; refuse unless forced."""
+    from . import pair
+    if not os.path.lexists(ctx.paths.cert):
+        return
+    try:
+        default = pair.is_default(pair.read(ctx.paths), recorded)
+    except Problem:
+        default = False
+    if default:
+        return
+    if not force:
+        raise Problem(f"an admin's certificate is in place; `xivo-certs {command}` replaces it "
+                      "(after backing it up)", ctx.paths.cert)
+    where = files.backup(ctx.paths, [ctx.paths.cert, ctx.paths.key], "admin")
+    print(f"xivo-certs: backed up the admin's certificate and key to {where}")
+
+
+def install(ctx, cert_file, key_file, chain_file=None):
+    from . import validate, x509
+    certs, key = validate.admin_pair(cert_file, key_file, chain_file)
+
+    def change(recorded):
+        _set_aside_admin_pair(ctx, recorded, True, "install")
+        files.write_pair(ctx.paths, x509.key_pem(key), x509.certs_pem(certs), state.render(recorded))
+        info = x509.describe(certs[0])
+        print(f"xivo-certs: installed the certificate for {info.primary_name} "
+              f"(valid until {info.not_after:%Y-%m-%d})")
+        return recorded
+    return _locked_change(ctx, change, "install-cert")
+
+
+def revert(ctx):
+    from . import pair
+
+    def change(recorded):
+        try:
+            found = pair.read(ctx.paths)
+            if pair.is_default(found, recorded) and not found.key_problem:
+                print("xivo-certs: the default certificate is already in place")
+                return recorded
+        except Problem:
+            pass
+        _set_aside_admin_pair(ctx, recorded, True, "revert")
+        return _new_default(ctx, recorded, None, None, "revert")
+    return _locked_change(ctx, change, "revert")
+
+
+def renew(ctx):
+    from . import pair
+
+    def change(recorded):
+        found = pair.read(ctx.paths)
+        if not pair.is_default(found, recorded):
+            days = found.info.days_left()
+            if days <= ctx.settings.renew_days:
+                raise Problem(f"an admin's certificate, expiring in {days} days: renew it yourself "
+                              "and install it with `xivo-certs install`", ctx.paths.cert)
+            return recorded
+        reasons = pair.regeneration_reasons(found, ctx.settings)
+        if not reasons:
+            return recorded
+        return _new_default(ctx, recorded, pair.hostname_of(found, recorded),
+                            recorded.get("key_type") or found.info.key_type, "; ".join(reasons),
+                            key_is_spare=bool(found.key_problem))
+    return _locked_change(ctx, change, "renew")
+
+
+def sync(ctx):
+    """None when nothing changed (decided from metadata alone), else the hook environment."""
+    _require_root()
+    with files.locked(ctx.paths):
+        pending = files.recover(ctx.paths)
+        recorded = state.read(ctx.paths.state)
+        if not pending and unchanged(ctx, recorded):
+            return None
+        return settle(ctx, recorded, "sync")
+
+
+def override(ctx, adopt=False):
+    """Bring the override in line with the certificate; the problems left."""
+    from . import override as override_module, pair
+    _require_root()
+    with files.locked(ctx.paths):
+        files.recover(ctx.paths)
+        found = pair.read(ctx.paths)
+        wanted = override_module.plan(ctx.paths, ctx.settings, found.certs)
+        problems = override_module.apply(ctx.paths, ctx.settings, wanted, adopt)
+    if wanted.needed and wanted.host:
+        for line in override_module.advice(wanted.host):
+            print(f"xivo-certs: {line}")
+    return problems

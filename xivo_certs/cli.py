@@ -1,0 +1,95 @@
+"""The `xivo-certs` command line. Exit 0 ok, 1 problem found or refused, 2 usage error."""
+
+import argparse
+import json
+import sys
+
+from . import actions
+from .errors import Problem
+from .paths import Paths
+
+REASONS = ("install", "upgrade", "reconfigure")
+
+
+def parser():
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", default=argparse.SUPPRESS, metavar="DIR",
+                        help="resolve every path under DIR (default /)")
+    main = argparse.ArgumentParser(prog="xivo-certs", parents=[common],
+                                   description="Manage the HTTPS certificate of a XiVO PBX.")
+    commands = main.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name, text):
+        return commands.add_parser(name, parents=[common], help=text, description=text)
+
+    command("status", "show the certificate and its problems").add_argument("--json", action="store_true")
+    ensure = command("ensure", "generate or repair the default certificate (postinst)")
+    ensure.add_argument("--hostname")
+    ensure.add_argument("--key-type")
+    ensure.add_argument("--reason", choices=REASONS, default="install")
+    ensure.add_argument("--hooks-nonfatal", action="store_true",
+                        help="report failing hooks as warnings, exit 0")
+    generate = command("generate", "make a new default self-signed pair")
+    generate.add_argument("--hostname")
+    generate.add_argument("--san", action="append", metavar="NAME")
+    generate.add_argument("--key-type")
+    generate.add_argument("--days", type=int)
+    generate.add_argument("--force", action="store_true", help="replace an admin's certificate")
+    install = command("install", "put an admin's certificate and key in place")
+    install.add_argument("--cert", required=True, metavar="FILE")
+    install.add_argument("--key", required=True, metavar="FILE")
+    install.add_argument("--chain", metavar="FILE")
+    command("revert", "go back to a default self-signed certificate")
+    command("renew", "renew the default certificate if it expires soon")
+    command("sync", "notice changes made by hand and run the hooks").add_argument("--quiet", action="store_true")
+    command("override", "write or remove the hostname override").add_argument("--adopt", action="store_true")
+    return main
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    ctx = actions.Context(Paths(getattr(args, "root", "/")))
+    try:
+        return run(ctx, args)
+    except Problem as problem:
+        return fail(str(problem))
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        return fail(f"{where}{error.strerror or error}")
+
+
+def fail(message):
+    print(f"xivo-certs: {message}", file=sys.stderr)
+    return 1
+
+
+def run(ctx, args):
+    if args.command == "status":
+        return status(ctx, args.json)
+    if args.command == "override":
+        problems = actions.override(ctx, args.adopt)
+        for problem in problems:
+            print(f"xivo-certs: {problem}", file=sys.stderr)
+        return 1 if problems else 0
+    nonfatal = args.command == "ensure" and args.hooks_nonfatal
+    return actions.run_hooks(ctx, change(ctx, args), nonfatal)
+
+
+def change(ctx, args):
+    """Run a writing command; the hook environment when the hooks must run."""
+    if args.command == "ensure":
+        return actions.ensure(ctx, args.hostname, args.key_type, args.reason)
+    if args.command == "generate":
+        if args.days is not None and not 1 <= args.days <= 3650:
+            raise Problem(f"--days must be from 1 to 3650, not {args.days}")
+        return actions.generate(ctx, args.hostname, args.san, args.key_type, args.days, args.force)
+    if args.command == "install":
+        return actions.install(ctx, args.cert, args.key, args.chain)
+    return {"revert": actions.revert, "renew": actions.renew, "sync": actions.sync}[args.command](ctx)
+
+
+def status(ctx, as_json):
+    from . import status as status_module
+    result = status_module.report(ctx)
+    print(json.dumps(result, indent=2) if as_json else status_module.render_text(result))
+    return 1 if result["problems"] else 0

@@ -1,0 +1,86 @@
+"""Settings from /etc/xivo-certs/xivo-certs.conf: `key = value` lines, `#` comments."""
+
+import re
+from dataclasses import dataclass
+
+from .errors import Problem
+
+DEFAULT_SERVICES = ("consul:verify agentd ajam amid auth calld confd ctid_ng dird "
+                    "webhookd websocketd")
+DEFAULTS = {
+    "days": "825",
+    "renew_days": "30",
+    "services": DEFAULT_SERVICES,
+    "confd_globs": "/etc/xivo-*/conf.d /etc/wazo-*/conf.d",
+    "restart_services": "no",
+}
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+VERIFY_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    days: int
+    renew_days: int
+    services: tuple  # of (service, verify key)
+    confd_globs: tuple
+    restart_services: bool
+
+
+def load(path):
+    """The settings in force: the file's values over the defaults. A missing file means defaults."""
+    raw = dict(DEFAULTS)
+    try:
+        with open(path, encoding="utf-8") as conf:
+            lines = conf.read().splitlines()
+    except FileNotFoundError:
+        lines = []
+    except (OSError, UnicodeDecodeError) as error:
+        raise Problem(f"cannot read settings: {error}", path)
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = (part.strip() for part in line.partition("="))
+        if not sep or key not in DEFAULTS:
+            raise Problem(f"line {number}: expected one of {', '.join(DEFAULTS)} as `key = value`", path)
+        raw[key] = value
+    return _parse(raw, path)
+
+
+def _parse(raw, path):
+    return Settings(
+        days=_number(raw, "days", 1, 3650, path),
+        renew_days=_number(raw, "renew_days", 0, 3650, path),
+        services=tuple(_service(word, path) for word in raw["services"].split()),
+        confd_globs=tuple(_glob(word, path) for word in raw["confd_globs"].split()),
+        restart_services=_boolean(raw, "restart_services", path),
+    )
+
+
+def _number(raw, key, low, high, path):
+    value = raw[key]
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise Problem(f"{key} must be a whole number from {low} to {high}, not {value!r}", path)
+    return int(value)
+
+
+def _boolean(raw, key, path):
+    value = raw[key].lower()
+    if value not in ("yes", "no", "true", "false"):
+        raise Problem(f"{key} must be yes or no, not {raw[key]!r}", path)
+    return value in ("yes", "true")
+
+
+def _service(word, path):
+    name, _, verify_key = word.partition(":")
+    verify_key = verify_key or "verify_certificate"
+    if not SERVICE_NAME.match(name) or not VERIFY_KEY.match(verify_key):
+        raise Problem(f"services: {word!r} is not `name` or `name:verify_key`", path)
+    return name, verify_key
+
+
+def _glob(word, path):
+    if not word.startswith("/") or ".." in word.split("/"):
+        raise Problem(f"confd_globs: {word!r} must be an absolute path pattern", path)
+    return word

@@ -1,0 +1,303 @@
+"""X.509 work: make the default pair, read and judge certificates and keys. Imports cryptography."""
+
+import datetime
+import hashlib
+import ipaddress
+import re
+import subprocess
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from . import names
+from .errors import Problem
+
+KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384")
+CURVES = {"p256": ec.SECP256R1, "p384": ec.SECP384R1}
+CURVE_NAMES = {"secp256r1": "p256", "secp384r1": "p384", "secp521r1": "p521"}
+LOCAL_ADDRESSES = ("127.0.0.1", "::1")
+MAX_CN = 64
+PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.S)
+WEAK_HASHES = ("md5", "sha1")
+UTC = datetime.timezone.utc
+
+
+def now():
+    return datetime.datetime.now(UTC)
+
+
+# --- making the default pair ---------------------------------------------------------------
+
+def new_key(key_type):
+    kind, _, size = key_type.partition(":")
+    if key_type not in KEY_TYPES:
+        raise Problem(f"key type {key_type!r} is not one of {', '.join(KEY_TYPES)}")
+    if kind == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(size))
+    return ec.generate_private_key(CURVES[size]())
+
+
+def self_signed(key, hostname, extra_names=(), days=825):
+    """A self-signed server certificate that strict verifiers accept (Python 3.13, Go, -x509_strict)."""
+    dns = list(dict.fromkeys([hostname, *extra_names, "localhost"]))
+    common_name = hostname if len(hostname) <= MAX_CN else hostname.split(".")[0]
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    public = key.public_key()
+    start = now() - datetime.timedelta(minutes=5)
+    alt_names = [x509.DNSName(n) for n in dns] + [
+        x509.IPAddress(ipaddress.ip_address(a)) for a in LOCAL_ADDRESSES]
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject).issuer_name(subject).public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(start + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(key), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
+    )
+    algorithm = hashes.SHA384() if isinstance(key, ec.EllipticCurvePrivateKey) \
+        and key.curve.key_size >= 384 else hashes.SHA256()
+    return builder.sign(key, algorithm)
+
+
+def _key_usage(key):
+    rsa_key = isinstance(key, rsa.RSAPrivateKey)
+    return x509.KeyUsage(
+        digital_signature=True, key_encipherment=rsa_key, content_commitment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+        encipher_only=False, decipher_only=False)
+
+
+def key_pem(key):
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def certs_pem(certs):
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def parse_certificates(data, path):
+    """All certificates of a PEM file in order, or the one of a DER file."""
+    blocks = PEM_BLOCK.findall(data)
+    if not blocks:
+        if b"-----BEGIN" in data:
+            raise Problem("malformed PEM: no complete BEGIN/END block", path)
+        return [_der_certificate(data, path)]
+    kinds = {kind for kind, _ in blocks}
+    if kinds != {b"CERTIFICATE"}:
+        found = ", ".join(sorted(k.decode() for k in kinds - {b"CERTIFICATE"}))
+        raise Problem(f"expected only certificates, found {found}", path)
+    certs = []
+    for number, match in enumerate(PEM_BLOCK.finditer(data), 1):
+        try:
+            certs.append(x509.load_pem_x509_certificate(match.group(0)))
+        except (ValueError, UnsupportedAlgorithm) as error:
+            raise Problem(f"certificate {number} is not valid X.509: {_short(error)}", path)
+    return certs
+
+
+def _der_certificate(data, path):
+    try:
+        return x509.load_der_x509_certificate(data)
+    except (ValueError, UnsupportedAlgorithm):
+        raise Problem("not a certificate (neither PEM nor DER X.509)", path)
+
+
+def parse_private_key(data, path):
+    blocks = PEM_BLOCK.findall(data)
+    kinds = {kind for kind, _ in blocks}
+    if b"CERTIFICATE" in kinds and not any(k.endswith(b"PRIVATE KEY") for k in kinds):
+        raise Problem("is a certificate, not a private key", path)
+    if b"ENCRYPTED PRIVATE KEY" in kinds or b"Proc-Type: 4,ENCRYPTED" in data:
+        raise Problem("the private key is encrypted: give it without a passphrase "
+                      "(openssl pkey -in FILE -out FILE)", path)
+    try:
+        if blocks:
+            key = serialization.load_pem_private_key(data, password=None)
+        else:
+            key = serialization.load_der_private_key(data, password=None)
+    except TypeError:
+        raise Problem("the private key is encrypted: give it without a passphrase", path)
+    except (ValueError, UnsupportedAlgorithm) as error:
+        raise Problem(f"not a private key (PEM or DER): {_short(error)}", path)
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        raise Problem("only RSA and EC private keys are supported", path)
+    return key
+
+
+def _short(error):
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:120]
+
+
+# --- judging ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CertInfo:
+    subject_cn: str
+    issuer_cn: str
+    names: tuple
+    ip_addresses: tuple
+    self_signed: bool
+    is_ca: bool
+    not_before: datetime.datetime
+    not_after: datetime.datetime
+    key_type: str
+    fingerprint: str
+    signature_hash: str
+    has_san: bool
+
+    @property
+    def primary_name(self):
+        """The DNS name daemons connect to: the first non-wildcard SAN, else a host-name CN."""
+        for name in self.names:
+            if not name.startswith("*") and names.is_host_name(name):
+                return name
+        cn = self.subject_cn.lower()
+        return cn if not self.has_san and names.is_host_name(cn) else None
+
+    def covers(self, host):
+        if self.has_san:
+            return any(names.covers(name, host) for name in self.names)
+        return names.covers(self.subject_cn, host)
+
+    def days_left(self, moment=None):
+        return (self.not_after - (moment or now())).days
+
+
+def describe(cert):
+    san = _extension(cert, x509.SubjectAlternativeName)
+    constraints = _extension(cert, x509.BasicConstraints)
+    return CertInfo(
+        subject_cn=_common_name(cert.subject),
+        issuer_cn=_common_name(cert.issuer),
+        names=tuple(san.get_values_for_type(x509.DNSName)) if san else (),
+        ip_addresses=tuple(str(a) for a in san.get_values_for_type(x509.IPAddress)) if san else (),
+        self_signed=cert.issuer == cert.subject and signed_by(cert, cert),
+        is_ca=bool(constraints and constraints.ca),
+        not_before=_utc(cert, "not_valid_before"),
+        not_after=_utc(cert, "not_valid_after"),
+        key_type=key_type_of(cert.public_key()),
+        fingerprint=fingerprint(cert),
+        signature_hash=cert.signature_hash_algorithm.name if cert.signature_hash_algorithm else "none",
+        has_san=san is not None,
+    )
+
+
+def _extension(cert, kind):
+    try:
+        return cert.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _common_name(name):
+    values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(values[0].value) if values else ""
+
+
+def _utc(cert, attribute):
+    aware = getattr(cert, attribute + "_utc", None)  # cryptography >= 42
+    return aware if aware is not None else getattr(cert, attribute).replace(tzinfo=UTC)
+
+
+def fingerprint(cert):
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def key_type_of(public_key):
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return f"rsa:{public_key.key_size}"
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return "ec:" + CURVE_NAMES.get(public_key.curve.name, public_key.curve.name)
+    if isinstance(public_key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+        return type(public_key).__name__[:-len("PublicKey")].lower()
+    return "unknown"
+
+
+def key_matches(cert, key):
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    return cert.public_key().public_bytes(*spki) == key.public_key().public_bytes(*spki)
+
+
+def signed_by(cert, issuer):
+    """Whether `issuer`'s key made `cert`'s signature."""
+    public = issuer.public_key()
+    try:
+        if isinstance(public, rsa.RSAPublicKey):
+            public.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
+                          cert.signature_hash_algorithm)
+        elif isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(cert.signature, cert.tbs_certificate_bytes,
+                          ec.ECDSA(cert.signature_hash_algorithm))
+        elif isinstance(public, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            public.verify(cert.signature, cert.tbs_certificate_bytes)
+        else:
+            return False
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def weaknesses(info):
+    """Why a certificate is too weak for today's TLS clients (empty when it is not)."""
+    found = []
+    if info.signature_hash in WEAK_HASHES:
+        found.append(f"signed with {info.signature_hash.upper()}")
+    if info.key_type.startswith("rsa:") and int(info.key_type[4:]) < 2048:
+        found.append(f"RSA key of {info.key_type[4:]} bits")
+    if not info.has_san:
+        found.append("no subjectAltName")
+    return found
+
+
+def validity_problem(info, moment=None):
+    moment = moment or now()
+    if info.not_after <= moment:
+        return f"expired on {info.not_after:%Y-%m-%d}"
+    if info.not_before > moment:
+        return f"not valid before {info.not_before:%Y-%m-%d %H:%M} UTC"
+    return None
+
+
+def chain_problem(certs):
+    """Why `certs` (leaf first) is not a chain in order, or None."""
+    for number, (cert, issuer) in enumerate(zip(certs, certs[1:]), 1):
+        if cert.issuer != issuer.subject or not signed_by(cert, issuer):
+            return (f"chain out of order: certificate {number} ({_common_name(cert.subject)!r}) "
+                    f"is not issued by certificate {number + 1} ({_common_name(issuer.subject)!r})")
+    return None
+
+
+# --- trust ---------------------------------------------------------------------------------
+
+def system_trusts(cert_path, bundle_path):
+    """Whether the chain in `cert_path` verifies against the system trust store (openssl verify)."""
+    command = ["openssl", "verify", "-purpose", "sslserver", "-CAfile", bundle_path,
+               "-untrusted", cert_path, cert_path]
+    try:
+        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                check=False, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def trust_anchor(certs):
+    """The certificate a client must trust when the system does not: the chain's self-signed top."""
+    top = certs[-1]
+    return top if top.issuer == top.subject and signed_by(top, top) else None
+
+
+def subject_is_only_cn(cert, common_name):
+    return cert.subject == x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
