@@ -5,7 +5,7 @@ import os
 import sys
 import time
 
-from . import files, hooks, names, settings as settings_module, state
+from . import files, settings as settings_module, state
 from .errors import Problem
 
 ROOT_ONLY = "must be run as root (it writes the private key)"
@@ -100,6 +100,7 @@ def run_hooks(ctx, hook_env, nonfatal=False):
     """Exit status after running the hooks (none to run is success)."""
     if hook_env is None:
         return 0
+    from . import hooks
     failures = hooks.run(ctx.paths, hook_env)
     for failure in failures:
         print(f"xivo-certs: {'warning: ' if nonfatal else ''}hook {failure} failed", file=sys.stderr)
@@ -109,7 +110,7 @@ def run_hooks(ctx, hook_env, nonfatal=False):
 # --- commands ---------------------------------------------------------------------------------
 
 def ensure(ctx, hostname=None, key_type=None, reason="install"):
-    from . import pair
+    from . import names, pair
     hostname = names.normalize(hostname) if hostname else None
     _check_key_type(key_type)
 
@@ -165,6 +166,7 @@ def _new_default(ctx, recorded, hostname, key_type, reason, extra_names=None, da
 
 
 def generate(ctx, hostname=None, extra_names=None, key_type=None, days=None, force=False):
+    from . import names
     hostname = names.normalize(hostname) if hostname else None
     if extra_names is not None:
         extra_names = tuple(names.normalize(n, "subjectAltName") for n in extra_names)

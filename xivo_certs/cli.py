@@ -1,7 +1,5 @@
 """The `xivo-certs` command line. Exit 0 ok, 1 problem found or refused, 2 usage error."""
 
-import argparse
-import json
 import sys
 
 from . import actions
@@ -12,6 +10,7 @@ REASONS = ("install", "upgrade", "reconfigure")
 
 
 def parser():
+    import argparse
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", default=argparse.SUPPRESS, metavar="DIR",
                         help="resolve every path under DIR (default /)")
@@ -47,10 +46,29 @@ def parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    root = quick_sync_root(argv)
+    if root is not None:  # the no-op sync after every apt run: skip argparse's import
+        ctx = actions.Context(Paths(root))
+        return guarded(lambda: actions.run_hooks(ctx, actions.sync(ctx)))
     args = parser().parse_args(argv)
     ctx = actions.Context(Paths(getattr(args, "root", "/")))
+    return guarded(lambda: run(ctx, args))
+
+
+def quick_sync_root(argv):
+    """The root of a plain `[--root DIR] sync [--quiet]` command line, else None."""
+    words = list(argv)
+    root = "/"
+    if len(words) >= 2 and words[0] == "--root":
+        root, words = words[1], words[2:]
+    return root if words in (["sync"], ["sync", "--quiet"]) else None
+
+
+def guarded(command):
+    """Run `command`; a Problem or an OS error becomes one line on stderr and exit 1."""
     try:
-        return run(ctx, args)
+        return command()
     except Problem as problem:
         return fail(str(problem))
     except OSError as error:
@@ -89,6 +107,7 @@ def change(ctx, args):
 
 
 def status(ctx, as_json):
+    import json
     from . import status as status_module
     result = status_module.report(ctx)
     print(json.dumps(result, indent=2) if as_json else status_module.render_text(result))

@@ -1,8 +1,5 @@
 """Settings from /etc/xivo-certs/xivo-certs.conf: `key = value` lines, `#` comments."""
 
-import re
-from dataclasses import dataclass
-
 from .errors import Problem
 
 DEFAULT_SERVICES = ("consul:verify agentd ajam amid auth calld confd ctid_ng dird "
@@ -14,17 +11,19 @@ DEFAULTS = {
     "confd_globs": "/etc/xivo-*/conf.d /etc/wazo-*/conf.d",
     "restart_services": "no",
 }
-SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-VERIFY_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+GLOB_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.*/")
 
 
-@dataclass(frozen=True)
 class Settings:
-    days: int
-    renew_days: int
-    services: tuple  # of (service, verify key)
-    confd_globs: tuple
-    restart_services: bool
+    """The settings in force (a plain class: `sync` must start fast, so no dataclasses or re)."""
+
+    def __init__(self, days, renew_days, services, confd_globs, restart_services):
+        self.days = days
+        self.renew_days = renew_days
+        self.services = services  # (service, verify key) pairs
+        self.confd_globs = confd_globs
+        self.restart_services = restart_services
 
 
 def load(path):
@@ -75,12 +74,16 @@ def _boolean(raw, key, path):
 def _service(word, path):
     name, _, verify_key = word.partition(":")
     verify_key = verify_key or "verify_certificate"
-    if not SERVICE_NAME.match(name) or not VERIFY_KEY.match(verify_key):
+    if not (_identifier(name) and _identifier(verify_key)):
         raise Problem(f"services: {word!r} is not `name` or `name:verify_key`", path)
     return name, verify_key
 
 
+def _identifier(word):
+    return bool(word) and word[0].isalpha() and set(word) <= IDENTIFIER_CHARS
+
+
 def _glob(word, path):
-    if not word.startswith("/") or ".." in word.split("/"):
-        raise Problem(f"confd_globs: {word!r} must be an absolute path pattern", path)
+    if not word.startswith("/") or ".." in word.split("/") or not set(word) <= GLOB_CHARS:
+        raise Problem(f"confd_globs: {word!r} must be an absolute path; `*` is the only wildcard", path)
     return word
