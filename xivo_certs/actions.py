@@ -96,12 +96,12 @@ def hook_environment(ctx, found, default, previous, reason):
     }
 
 
-def run_hooks(ctx, hook_env, nonfatal=False):
-    """Exit status after running the hooks (none to run is success)."""
+def run_hooks(ctx, hook_env, nonfatal=False, quiet=False):
+    """Exit status after running the hooks (none to run is success); `quiet` drops their stdout."""
     if hook_env is None:
         return 0
     from . import hooks
-    failures = hooks.run(ctx.paths, hook_env)
+    failures = hooks.run(ctx.paths, hook_env, quiet)
     for failure in failures:
         print(f"xivo-certs: {'warning: ' if nonfatal else ''}hook {failure} failed", file=sys.stderr)
     return 1 if failures and not nonfatal else 0
@@ -124,8 +124,8 @@ def ensure(ctx, hostname=None, key_type=None, reason="install"):
                 return recorded
             return _new_default(ctx, recorded, hostname, key_type, None)
         if not pair.is_default(found, recorded):
-            _say_left_alone(found, hostname, reason)
-            return recorded
+            _say_left_alone(found, recorded, hostname, reason)
+            return _remember_answers(recorded, hostname, key_type)
         reasons = pair.regeneration_reasons(found, ctx.settings, hostname, key_type)
         if not reasons:
             return recorded if recorded.get("generated_fingerprint") \
@@ -136,11 +136,18 @@ def ensure(ctx, hostname=None, key_type=None, reason="install"):
     return _locked_change(ctx, change, reason)
 
 
-def _say_left_alone(found, hostname, reason):
+def _say_left_alone(found, recorded, hostname, reason):
     name = found.info.primary_name or found.info.subject_cn
-    if reason == "reconfigure" or (hostname and hostname != name):
+    if reason == "reconfigure" or (hostname and hostname != recorded.get("hostname", hostname)):
         print(f"xivo-certs: an admin's certificate for {name} is in place and left as it is"
-              + (f" (the name {hostname} was not applied)" if hostname and hostname != name else ""))
+              + (f"; the name {hostname} applies when the default certificate comes back"
+                 " (xivo-certs revert)" if hostname and hostname != name else ""))
+
+
+def _remember_answers(recorded, hostname, key_type):
+    """debconf's answers, kept for the default certificate to come (the config script reads them)."""
+    answers = {k: v for k, v in (("hostname", hostname), ("key_type", key_type)) if v}
+    return dict(recorded, **answers)
 
 
 def _check_key_type(key_type):
@@ -219,10 +226,11 @@ def revert(ctx):
             if pair.is_default(found, recorded) and not found.key_problem:
                 print("xivo-certs: the default certificate is already in place")
                 return recorded
+            spare_key = bool(found.key_problem)
         except Problem:
-            pass
+            spare_key = False
         _set_aside_admin_pair(ctx, recorded, True, "revert")
-        return _new_default(ctx, recorded, None, None, "revert")
+        return _new_default(ctx, recorded, None, None, "revert", key_is_spare=spare_key)
     return _locked_change(ctx, change, "revert")
 
 

@@ -47,22 +47,22 @@ def parser():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    root = quick_sync_root(argv)
-    if root is not None:  # the no-op sync after every apt run: skip argparse's import
-        ctx = actions.Context(Paths(root))
-        return guarded(lambda: actions.run_hooks(ctx, actions.sync(ctx)))
+    quick = quick_sync(argv)
+    if quick is not None:  # the no-op sync after every apt run: skip argparse's import
+        ctx = actions.Context(Paths(quick[0]))
+        return guarded(lambda: actions.run_hooks(ctx, actions.sync(ctx), quiet=quick[1]))
     args = parser().parse_args(argv)
     ctx = actions.Context(Paths(getattr(args, "root", "/")))
     return guarded(lambda: run(ctx, args))
 
 
-def quick_sync_root(argv):
-    """The root of a plain `[--root DIR] sync [--quiet]` command line, else None."""
+def quick_sync(argv):
+    """(root, quiet) of a plain `[--root DIR] sync [--quiet]` command line, else None."""
     words = list(argv)
     root = "/"
     if len(words) >= 2 and words[0] == "--root":
         root, words = words[1], words[2:]
-    return root if words in (["sync"], ["sync", "--quiet"]) else None
+    return (root, words == ["sync", "--quiet"]) if words in (["sync"], ["sync", "--quiet"]) else None
 
 
 def guarded(command):
@@ -90,7 +90,8 @@ def run(ctx, args):
             print(f"xivo-certs: {problem}", file=sys.stderr)
         return 1 if problems else 0
     nonfatal = args.command == "ensure" and args.hooks_nonfatal
-    return actions.run_hooks(ctx, change(ctx, args), nonfatal)
+    quiet = args.command == "sync" and args.quiet
+    return actions.run_hooks(ctx, change(ctx, args), nonfatal, quiet)
 
 
 def change(ctx, args):

@@ -152,8 +152,10 @@ def normalize_modes(paths):
     for path, mode in ((paths.key, KEY_MODE), (paths.cert, CERT_MODE)):
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        except FileNotFoundError:
-            continue
+        except OSError as error:
+            if error.errno in (errno.ENOENT, errno.ELOOP):
+                continue  # missing or a symlink: reading the pair reports it
+            raise
         try:
             info = os.fstat(fd)
             if stat.S_ISREG(info.st_mode) and (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) \

@@ -13,8 +13,9 @@ FAILED = re.compile(r"^run-parts: (?P<path>.+) exited with return code (?P<code>
 RUN_PARTS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def run(paths, environment):
-    """Run the hooks; a list of `name (exit code N)` for those that failed."""
+def run(paths, environment, quiet=False):
+    """Run the hooks; a list of `name (exit code N)` for those that failed. Their stdout goes to
+    our stderr (stdout may be debconf's or apt's), or nowhere when `quiet`."""
     if not os.path.isdir(paths.hooks):
         return []
     run_parts = shutil.which("run-parts")
@@ -24,7 +25,7 @@ def run(paths, environment):
     env = dict(os.environ, PATH=os.environ.get("PATH") or "/usr/sbin:/usr/bin:/sbin:/bin")
     env.update(environment)
     result = subprocess.run([run_parts, paths.hooks], env=env, stdin=subprocess.DEVNULL,
-                            stdout=sys.stderr.fileno(), stderr=subprocess.PIPE, check=False)
+                            stdout=subprocess.DEVNULL if quiet else sys.stderr.fileno(), stderr=subprocess.PIPE, check=False)
     failures = []
     for line in result.stderr.decode(errors="replace").splitlines():
         match = FAILED.match(line)

@@ -34,11 +34,10 @@ def read(paths):
 
 
 def is_default(found, recorded):
-    """Whether the package generated this certificate: as recorded, or, before any record, as the
-    pre-state packages did (self-signed, subject exactly CN=localhost)."""
-    if recorded:
-        return bool(recorded.get("generated_fingerprint")) \
-            and found.info.fingerprint == recorded["generated_fingerprint"]
+    """Whether the package generated this certificate: as recorded, or, while nothing is recorded,
+    as the packages before the record did (self-signed, subject exactly CN=localhost)."""
+    if recorded.get("generated_fingerprint"):
+        return found.info.fingerprint == recorded["generated_fingerprint"]
     return found.info.self_signed and x509.subject_is_only_cn(found.certs[0], LEGACY_SUBJECT_CN)
 
 
