@@ -6,7 +6,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Debian packages the tests need (installed by `make test-deps` when run as root).
 TEST_DEPS := python3-cryptography python3-yaml python3-pytest python3-hypothesis openssl debianutils
 
-.PHONY: all test check unit test-deps deb install-deb bench clean
+.PHONY: all test check unit test-deps deb install-deb build-deps lintian bench clean
 
 all: deb
 
@@ -14,7 +14,7 @@ all: deb
 unit: test-deps
 	$(PYTEST) -q tests/unit
 
-check: unit
+check: unit lintian
 
 test-deps:
 	@missing=$$(for p in $(TEST_DEPS); do dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
@@ -26,3 +26,51 @@ test-deps:
 clean:
 	rm -rf dist .pytest_cache build
 	find . -name __pycache__ -prune -exec rm -rf {} +
+
+# --- Debian package (debian/; see README.md, "Packaging") -------------------
+# The version comes from debian/changelog (sed: dpkg-dev may not be installed yet).
+DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+DEB := dist/xivo-certs_$(DEB_VERSION)_all.deb
+DEB_BUILD_DIR := build/deb
+# Debian's own tools and python3 only (not a pyenv or venv earlier in PATH).
+DEB_PATH := /usr/sbin:/usr/bin:/sbin:/bin
+# Build-Depends of debian/control as one dependency string, for
+# dpkg-checkbuilddeps -d and apt-get satisfy.
+DEB_BUILD_DEPS = $$(sed -n '/^Build-Depends:/,/^[^ \t]/{s/^Build-Depends://;/^[^ \t]/d;p;}' debian/control \
+	| tr -s ' \t\n' ' ' | sed 's/^ *//;s/[ ,]*$$//')
+
+# Install the missing build dependencies with apt when run as root.
+build-deps:
+	@deps="dpkg-dev, make, $(DEB_BUILD_DEPS)"; \
+	if ! command -v dpkg-checkbuilddeps >/dev/null || ! dpkg-checkbuilddeps -d "$$deps" debian/control 2>/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get satisfy -y -qq "$$deps"; \
+		else echo "missing build dependencies: $$deps (run as root, or apt-get satisfy them)" >&2; exit 1; fi; \
+	fi
+
+# Build source and binary packages out of tree (a copy in build/deb), so the
+# checkout stays clean; the results go to dist/.
+deb: build-deps
+	rm -rf $(DEB_BUILD_DIR) dist/xivo-certs_*
+	mkdir -p $(DEB_BUILD_DIR)/xivo-certs-$(DEB_VERSION) dist
+	tar -cf - --exclude-vcs --exclude-vcs-ignores --exclude=./build --exclude=./dist \
+		--exclude=__pycache__ --exclude=.pytest_cache --exclude=.hypothesis . \
+		| tar -xf - -C $(DEB_BUILD_DIR)/xivo-certs-$(DEB_VERSION)
+	cd $(DEB_BUILD_DIR)/xivo-certs-$(DEB_VERSION) && \
+		env PATH=$(DEB_PATH) dpkg-buildpackage -us -uc --no-check-builddeps
+	mv $(DEB_BUILD_DIR)/xivo-certs_$(DEB_VERSION)[._]* dist/
+	rm -rf $(DEB_BUILD_DIR)
+	@ls -l dist/
+
+# Build, install with apt (pulling the dependencies), show the status (exit 1,
+# "problems found", is information here; only a usage error fails).
+install-deb: deb
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall ./$(DEB)
+	@xivo-certs status; rc=$$?; [ $$rc -le 1 ] || exit $$rc
+
+# No error, no warning; info and pedantic tags are shown (see README.md).
+lintian: deb
+	@command -v lintian >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian; \
+		else echo "lintian is missing (run as root, or apt-get install lintian)" >&2; exit 1; fi; }
+	lintian --pedantic -I --fail-on error,warning dist/*.changes dist/*.deb
