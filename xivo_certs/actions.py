@@ -23,14 +23,17 @@ class Context:
         return self._settings
 
 
-def _require_root():
+def _require_root(ctx):
+    """Refuse before anything is touched: not root, or bad settings (read before the lock,
+    whose directory would otherwise be created)."""
     if os.geteuid() != 0:
         raise Problem(ROOT_ONLY)
+    return ctx.settings
 
 
 def _locked_change(ctx, change, reason):
     """Run `change(recorded)` under the lock, settle, then run the hooks if anything changed."""
-    _require_root()
+    _require_root(ctx)
     with files.locked(ctx.paths):
         files.recover(ctx.paths)
         recorded = change(state.read(ctx.paths.state))
@@ -256,7 +259,7 @@ def renew(ctx):
 
 def sync(ctx):
     """None when nothing changed (decided from metadata alone), else the hook environment."""
-    _require_root()
+    _require_root(ctx)
     with files.locked(ctx.paths):
         pending = files.recover(ctx.paths)
         recorded = state.read(ctx.paths.state)
@@ -268,7 +271,7 @@ def sync(ctx):
 def override(ctx, adopt=False):
     """Bring the override in line with the certificate; the problems left."""
     from . import override as override_module, pair
-    _require_root()
+    _require_root(ctx)
     with files.locked(ctx.paths):
         files.recover(ctx.paths)
         found = pair.read(ctx.paths)
