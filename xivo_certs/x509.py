@@ -220,8 +220,10 @@ def key_type_of(public_key):
         return f"rsa:{public_key.key_size}"
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         return "ec:" + CURVE_NAMES.get(public_key.curve.name, public_key.curve.name)
-    if isinstance(public_key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-        return type(public_key).__name__[:-len("PublicKey")].lower()
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return "ed25519"
+    if isinstance(public_key, ed448.Ed448PublicKey):
+        return "ed448"
     return "unknown"
 
 
