@@ -180,6 +180,9 @@ def backup(paths, sources, label=""):
     for source in sources:
         if os.path.lexists(source):
             destination = os.path.join(target, os.path.basename(source))
+            if os.path.lexists(destination):  # the links of several conf.d dirs share one name
+                destination = os.path.join(
+                    target, os.path.relpath(source, paths.root).replace(os.sep, "_"))
             if os.path.islink(source):
                 os.symlink(os.readlink(source), destination)
             else:
