@@ -43,8 +43,10 @@ def _show(name):
 
 
 def is_host_name(name):
+    """Whether `name` is a host name in A-label form; case does not matter (RFC 4343), as some
+    CAs keep the case a name was asked in."""
     try:
-        return normalize(name) == name
+        return normalize(name) == name.lower()
     except Problem:
         return False
 
