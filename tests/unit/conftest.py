@@ -1,0 +1,98 @@
+"""Fixtures of the unit suite: a temporary root per test, keys made once per session, a private
+test CA, and the `xivo-certs` command run in-process (`xc`) or as a subprocess (`cmd`).
+
+Run with Debian's interpreter only: /usr/bin/python3 -m pytest tests/unit (python3-cryptography 38).
+The helpers themselves are in xc_testlib.py.
+"""
+
+import os
+import sys
+
+import pytest
+
+# Hypothesis keeps its caches with pytest's (ignored by git), not in .hypothesis/ of the checkout.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    ".pytest_cache", "hypothesis"))
+
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from xc_testlib import (CHECKOUT, POOL, REAL_NEW_KEY, PrivateCA, Result, Root,  # noqa: E402
+                        cli, core_x509, run_command)
+
+
+# No example database in the checkout (.hypothesis/): every run starts clean.
+hypothesis_settings.register_profile("xivo-certs-unit", database=None, deadline=None)
+hypothesis_settings.load_profile("xivo-certs-unit")
+
+
+def pytest_configure(config):
+    # the suite makes SHA-1 certificates on purpose (weak ones must be refused or replaced)
+    config.addinivalue_line("filterwarnings", "ignore:SHA1 signatures are deprecated")
+
+
+def pytest_sessionstart(session):
+    if not sys.executable.startswith("/usr/bin/python3"):
+        raise pytest.UsageError(f"run the unit tests with Debian's /usr/bin/python3, not {sys.executable}")
+    if os.geteuid() != 0:
+        raise pytest.UsageError("the unit tests check owners (root:www-data): run them as root")
+
+
+@pytest.fixture(scope="session")
+def keys():
+    return POOL
+
+
+@pytest.fixture(autouse=True)
+def pooled_new_key(monkeypatch):
+    """In-process, new keys come from the pool (unknown types still go to the real function,
+    which refuses them); the key types asked for are recorded. test_x509 uses REAL_NEW_KEY."""
+    calls = []
+
+    def new_key(key_type):
+        calls.append(key_type)
+        if key_type not in core_x509.KEY_TYPES:
+            return REAL_NEW_KEY(key_type)
+        return POOL.get(key_type)
+    monkeypatch.setattr(core_x509, "new_key", new_key)
+    return calls
+
+
+@pytest.fixture(scope="session")
+def ca():
+    return PrivateCA(POOL)
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    """A fresh temporary root; the hooks find the checkout's `xivo-certs` first on PATH."""
+    monkeypatch.setenv("PATH", f"{CHECKOUT / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin")
+    monkeypatch.setenv("PYTHONPATH", str(CHECKOUT))
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    for variable in [v for v in os.environ if v.startswith("XIVO_CERTS_")]:
+        monkeypatch.delenv(variable)
+    return Root(tmp_path)
+
+
+@pytest.fixture
+def xc(root, capfd):
+    """`xivo-certs --root ROOT ARGS` run in this process (pooled keys): a Result."""
+    def run(*args, root_dir=None):
+        capfd.readouterr()
+        try:
+            code = cli.main(["--root", str(root_dir or root), *map(str, args)])
+        except SystemExit as exit_:
+            code = exit_.code
+        out, err = capfd.readouterr()
+        return Result(code, out, err)
+    return run
+
+
+@pytest.fixture
+def cmd(root):
+    """`/usr/bin/python3 bin/xivo-certs --root ROOT ARGS` as a subprocess: a Result."""
+    def run(*args, **options):
+        return run_command(root.path, *args, **options)
+    return run

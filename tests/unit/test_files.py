@@ -1,0 +1,374 @@
+"""xivo_certs.files: bounded reads, atomic writes, the pair as one transaction, backups, the lock."""
+
+import fcntl
+import os
+import re
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from xivo_certs import files, state
+from xivo_certs.errors import Problem
+from xc_testlib import (COMMAND, PYTHON, WWW_DATA, command_env, fingerprint, load_certs, owner_mode,
+                        package_like, pem, sha256_file, spki)
+
+
+# --- reading input ---------------------------------------------------------------------------------
+
+def test_read_input_returns_the_bytes(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"\x00data\xff")
+    assert files.read_input(str(path)) == b"\x00data\xff"
+
+
+def test_read_input_refusals(tmp_path):
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(Problem, match=f"^{missing}: no such file$"):
+        files.read_input(str(missing))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(Problem, match=f"^{fifo}: not a regular file$"):
+        files.read_input(str(fifo))  # and does not hang waiting for a writer
+    directory = tmp_path / "dir"
+    directory.mkdir()
+    with pytest.raises(Problem, match=f"^{directory}: not a regular file$"):
+        files.read_input(str(directory))
+    below_a_file = tmp_path / "f" / "x"
+    (tmp_path / "f").write_text("")
+    with pytest.raises(Problem, match=f"^{below_a_file}: cannot open: Not a directory$"):
+        files.read_input(str(below_a_file))
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * 101)
+    with pytest.raises(Problem, match=r"too large \(101 bytes; at most 100\)"):
+        files.read_input(str(big), limit=100)
+
+
+def test_read_input_follows_symlinks_only_when_asked(tmp_path):
+    target = tmp_path / "target"
+    target.write_bytes(b"secret")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert files.read_input(str(link)) == b"secret"
+    with pytest.raises(Problem, match="is a symbolic link; xivo-certs manages regular files only"):
+        files.read_input(str(link), follow=False)
+
+
+def test_signature_is_inode_size_mtime_ctime(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"12345")
+    info = os.lstat(path)
+    assert files.signature(str(path)) == \
+        f"{info.st_ino}:5:{info.st_mtime_ns}:{info.st_ctime_ns}"
+    assert files.signature(str(tmp_path / "absent")) == ""
+    path.chmod(0o600)  # a chmod changes ctime: a hand-made change is noticed
+    assert files.signature(str(path)) != f"{info.st_ino}:5:{info.st_mtime_ns}:{info.st_ctime_ns}"
+
+
+# --- directories and single files -----------------------------------------------------------------------
+
+def test_ensure_private_dir_creates_and_narrows(tmp_path):
+    path = tmp_path / "a" / "b"
+    files.ensure_private_dir(str(path))
+    assert owner_mode(path) == (0, 0, 0o700)
+    path.chmod(0o755)
+    os.chown(path, 0, WWW_DATA)
+    files.ensure_private_dir(str(path))
+    assert owner_mode(path) == (0, 0, 0o700)
+    afile = tmp_path / "file"
+    afile.write_text("")
+    with pytest.raises((Problem, FileExistsError)):
+        files.ensure_private_dir(str(afile))
+    assert afile.read_text() == ""
+
+
+def test_write_new_never_exposes_the_bytes_wider_than_the_final_mode(tmp_path, monkeypatch):
+    """The key file is born 0600 with O_EXCL; owner and mode are set before any byte is written."""
+    opened, at_write = [], []
+    real_open, real_write = os.open, os.write
+
+    def spy_open(path, flags, mode=0o777, **kw):
+        fd = real_open(path, flags, mode, **kw)
+        opened.append((path, flags, mode, owner_mode_fd(fd)))
+        return fd
+
+    def spy_write(fd, data):
+        at_write.append(owner_mode_fd(fd))
+        return real_write(fd, data)
+    monkeypatch.setattr(files.os, "open", spy_open)
+    monkeypatch.setattr(files.os, "write", spy_write)
+    target = tmp_path / "server.key"
+    files.write_new(str(target), b"KEY" * 1000, 0o640, WWW_DATA)
+    monkeypatch.undo()
+    (path, flags, mode, born) = opened[0]
+    assert path == str(target)
+    for flag in (os.O_CREAT, os.O_EXCL, os.O_NOFOLLOW, os.O_WRONLY):
+        assert flags & flag == flag
+    assert mode == 0o600
+    assert born[2] & 0o077 == 0  # nobody but root can open it while it is being set up
+    assert at_write and set(at_write) == {(0, WWW_DATA, 0o640)}
+    assert owner_mode(target) == (0, WWW_DATA, 0o640)
+    assert target.read_bytes() == b"KEY" * 1000
+
+
+def owner_mode_fd(fd):
+    info = os.fstat(fd)
+    return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)
+
+
+def test_write_new_refuses_an_existing_path_and_a_planted_link(tmp_path):
+    existing = tmp_path / "existing"
+    existing.write_bytes(b"old")
+    with pytest.raises(FileExistsError):
+        files.write_new(str(existing), b"new", 0o644)
+    assert existing.read_bytes() == b"old"
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"victim")
+    planted = tmp_path / "planted"
+    planted.symlink_to(victim)
+    with pytest.raises(OSError):
+        files.write_new(str(planted), b"new", 0o644)
+    assert victim.read_bytes() == b"victim"
+
+
+def test_write_new_cleans_up_when_writing_fails(tmp_path, monkeypatch):
+    def broken_write(fd, data):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(files.os, "write", broken_write)
+    with pytest.raises(OSError):
+        files.write_new(str(tmp_path / "f"), b"data", 0o644)
+    monkeypatch.undo()
+    assert not os.path.lexists(tmp_path / "f")
+
+
+def test_atomic_write_replaces_a_symlink_without_following_it(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"victim")
+    path = tmp_path / "override.yml"
+    path.symlink_to(victim)
+    (tmp_path / "override.yml.xivo-certs-new").write_bytes(b"stale temporary")
+    files.atomic_write(str(path), b"new", 0o644)
+    assert victim.read_bytes() == b"victim"
+    assert not path.is_symlink() and path.read_bytes() == b"new"
+    assert owner_mode(path) == (0, 0, 0o644)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["override.yml", "victim"]
+
+
+# --- the pair ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def old_and_new(root, keys):
+    """An old pair in place (recorded), and the bytes and state of a new one."""
+    old_key, new_key = keys.distinct("rsa:2048", 2)
+    old_cert = package_like(old_key)
+    root.put_default(old_cert, old_key, fingerprint=fingerprint(old_cert))
+    new_cert = package_like(new_key, "pbx.example.test")
+    # as write_pair's callers do: the recorded state, updated ("fingerprint" is still the old one)
+    new_state = state.render({"hostname": "pbx.example.test", "key_type": "rsa:2048",
+                              "generated_fingerprint": fingerprint(new_cert),
+                              "fingerprint": fingerprint(old_cert)})
+    return {"old": (pem(old_cert), pem(old_key)), "new": (pem(new_cert), pem(new_key)),
+            "new_state": new_state, "state_before": Path(root.paths.state).read_text()}
+
+
+def test_write_pair_replaces_key_certificate_and_state_together(root, old_and_new):
+    cert_pem, key_pem = old_and_new["new"]
+    files.write_pair(root.paths, key_pem, cert_pem, old_and_new["new_state"])
+    assert root.cert.read_bytes() == cert_pem and root.key.read_bytes() == key_pem
+    assert owner_mode(root.cert) == (0, WWW_DATA, 0o644)
+    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
+    assert Path(root.paths.state).read_text() == old_and_new["new_state"]
+    assert owner_mode(root.paths.state) == (0, 0, 0o600)
+    assert sorted(os.listdir(root.cert.parent)) == ["server.crt", "server.key"]
+    assert sorted(os.listdir(root.paths.state_dir)) == ["state"]
+
+
+def test_write_pair_uses_the_www_data_gid_of_the_root(root, old_and_new):
+    (root / "etc/group").write_text("root:x:0:\nwww-data:x:4242:\n")
+    cert_pem, key_pem = old_and_new["new"]
+    files.write_pair(root.paths, key_pem, cert_pem, old_and_new["new_state"])
+    assert owner_mode(root.key) == (0, 4242, 0o640)
+    assert owner_mode(root.cert) == (0, 4242, 0o644)
+
+
+def crash_before_recover(root, old_and_new, monkeypatch):
+    """Run write_pair up to its commit point (pending written), as if the power went then."""
+    monkeypatch.setattr(files, "recover", lambda paths: None)
+    cert_pem, key_pem = old_and_new["new"]
+    files.write_pair(root.paths, key_pem, cert_pem, old_and_new["new_state"])
+    monkeypatch.undo()
+
+
+def test_a_crash_after_the_commit_point_leaves_the_old_pair_then_recovery_the_new(
+        root, old_and_new, monkeypatch):
+    crash_before_recover(root, old_and_new, monkeypatch)
+    # at this instant: the old pair in place, the new one beside it, the change committed
+    assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["old"]
+    assert Path(root.paths.pending).read_text() == old_and_new["new_state"]
+    assert os.path.exists(str(root.cert) + ".xivo-certs-new")
+    assert owner_mode(str(root.key) + ".xivo-certs-new") == (0, WWW_DATA, 0o640)
+    assert files.recover(root.paths) is True
+    assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["new"]
+    assert Path(root.paths.state).read_text() == old_and_new["new_state"]
+    assert not os.path.exists(root.paths.pending)
+    assert sorted(os.listdir(root.cert.parent)) == ["server.crt", "server.key"]
+
+
+def test_a_crash_in_the_middle_of_recovery_is_finished(root, old_and_new, monkeypatch):
+    crash_before_recover(root, old_and_new, monkeypatch)
+    os.rename(str(root.key) + ".xivo-certs-new", root.key)  # the key was renamed, then the crash
+    assert files.recover(root.paths) is True
+    assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["new"]
+    assert Path(root.paths.state).read_text() == old_and_new["new_state"]
+
+
+def test_an_uncommitted_change_is_dropped(root, old_and_new):
+    cert_pem, key_pem = old_and_new["new"]
+    files.write_new(str(root.key) + ".xivo-certs-new", key_pem, 0o640, WWW_DATA)
+    files.write_new(str(root.cert) + ".xivo-certs-new", cert_pem, 0o644, WWW_DATA)
+    Path(root.paths.pending + ".xivo-certs-new").write_text("half written")
+    assert files.recover(root.paths) is False
+    assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["old"]
+    assert Path(root.paths.state).read_text() == old_and_new["state_before"]
+    assert sorted(os.listdir(root.cert.parent)) == ["server.crt", "server.key"]
+    assert sorted(os.listdir(root.paths.state_dir)) == ["state"]
+
+
+def test_the_command_finishes_a_committed_change_and_runs_the_hooks(root, old_and_new, monkeypatch, xc):
+    crash_before_recover(root, old_and_new, monkeypatch)
+    result = xc("sync")
+    assert result.code == 0, result
+    assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["new"]
+    new_cert = load_certs(root.cert)[0]
+    assert root.state()["fingerprint"] == fingerprint(new_cert)
+    assert root.state()["hostname"] == "pbx.example.test"
+    runs = root.hook_runs()
+    assert len(runs) == 1
+    assert runs[0]["XIVO_CERTS_FINGERPRINT"] == fingerprint(new_cert)
+    assert runs[0]["XIVO_CERTS_PREVIOUS_FINGERPRINT"] == fingerprint(
+        load_certs_bytes(old_and_new["old"][0]))
+    assert runs[0]["XIVO_CERTS_DEFAULT"] == "yes"
+
+
+def load_certs_bytes(data):
+    from cryptography import x509
+    return x509.load_pem_x509_certificate(data)
+
+
+def test_the_command_drops_an_uncommitted_change_without_hooks(root, old_and_new, xc):
+    assert xc("sync").code == 0  # records what is in place
+    runs = len(root.hook_runs())
+    cert_pem, key_pem = old_and_new["new"]
+    files.write_new(str(root.key) + ".xivo-certs-new", key_pem, 0o640, WWW_DATA)
+    files.write_new(str(root.cert) + ".xivo-certs-new", cert_pem, 0o644, WWW_DATA)
+    before_state = Path(root.paths.state).read_text()
+    assert xc("sync").code == 0
+    assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["old"]
+    assert Path(root.paths.state).read_text() == before_state
+    assert len(root.hook_runs()) == runs
+    assert sorted(os.listdir(root.cert.parent)) == ["server.crt", "server.key"]
+
+
+# --- owner and mode of hand-copied files ------------------------------------------------------------
+
+def test_normalize_modes_fixes_hand_copied_files_never_widening_the_key(root, keys, monkeypatch):
+    key = keys.get("rsa:2048")
+    root.put_pair(package_like(key), key, cert_mode=0o600, key_mode=0o604, gid=0)
+    seen = []
+    real_fchown, real_fchmod = os.fchown, os.fchmod
+
+    def spy_fchown(fd, uid, gid):
+        real_fchown(fd, uid, gid)
+        seen.append(owner_mode_fd(fd))
+
+    def spy_fchmod(fd, mode):
+        real_fchmod(fd, mode)
+        seen.append(owner_mode_fd(fd))
+    monkeypatch.setattr(files.os, "fchown", spy_fchown)
+    monkeypatch.setattr(files.os, "fchmod", spy_fchmod)
+    files.normalize_modes(root.paths)
+    monkeypatch.undo()
+    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
+    assert owner_mode(root.cert) == (0, WWW_DATA, 0o644)
+    # while the key's group is www-data, its mode is never wider than 0640
+    for uid, gid, mode in seen:
+        if gid == WWW_DATA and mode & 0o060:
+            assert mode & 0o037 == 0 or mode == 0o644
+
+
+def test_normalize_modes_leaves_symlinks_and_their_targets_alone(root, keys, tmp_path):
+    key = keys.get("rsa:2048")
+    elsewhere = tmp_path / "elsewhere.key"
+    elsewhere.write_bytes(pem(key))
+    elsewhere.chmod(0o600)
+    root.cert.parent.mkdir(parents=True)
+    root.key.symlink_to(elsewhere)
+    files.normalize_modes(root.paths)
+    assert owner_mode(elsewhere) == (0, 0, 0o600)
+    assert os.readlink(root.key) == str(elsewhere)
+
+
+# --- backups ---------------------------------------------------------------------------------------------
+
+def test_backup_copies_into_a_new_root_only_directory(root, tmp_path):
+    one = root / "usr/share/xivo-certs/server.crt"
+    one.parent.mkdir(parents=True)
+    one.write_bytes(b"cert bytes")
+    link = root / "etc/xivo-dird/conf.d/010-custom-certificate.yml"
+    link.symlink_to("/somewhere/else.yml")
+    first = Path(files.backup(root.paths, [str(one), str(link), str(root / "absent")], "admin"))
+    second = Path(files.backup(root.paths, [str(one)], "admin"))
+    assert first.parent == second.parent == Path(root.paths.backups)
+    assert re.fullmatch(r"\d{8}-\d{6}-admin(\.\d+)?", first.name)
+    assert first != second
+    assert owner_mode(root.paths.backups) == (0, 0, 0o700)
+    assert owner_mode(first) == (0, 0, 0o700)
+    assert sorted(os.listdir(first)) == ["010-custom-certificate.yml", "server.crt"]
+    assert (first / "server.crt").read_bytes() == b"cert bytes"
+    assert owner_mode(first / "server.crt") == (0, 0, 0o600)
+    assert os.readlink(first / "010-custom-certificate.yml") == "/somewhere/else.yml"
+
+
+def test_backup_keeps_files_of_the_same_name_apart(root):
+    """Foreign links in several conf.d directories all have the same name."""
+    sources = []
+    for number, directory in enumerate(("etc/xivo-dird/conf.d", "etc/wazo-calld/conf.d")):
+        link = root / directory / "010-custom-certificate.yml"
+        link.symlink_to(f"/admin/override-{number}.yml")
+        sources.append(str(link))
+    target = Path(files.backup(root.paths, sources, "override"))
+    kept = {p.name: os.readlink(p) for p in target.iterdir()}
+    assert kept == {"010-custom-certificate.yml": "/admin/override-0.yml",
+                    "etc_wazo-calld_conf.d_010-custom-certificate.yml": "/admin/override-1.yml"}
+
+
+# --- the lock -------------------------------------------------------------------------------------------
+
+def test_a_second_command_waits_for_the_lock(root, keys):
+    key = keys.get("rsa:2048")
+    cert = package_like(key)
+    root.put_default(cert, key)
+    with files.locked(root.paths):
+        assert owner_mode(root.paths.lock) == (0, 0, 0o600)
+        waiting = subprocess.Popen([PYTHON, COMMAND, "--root", str(root), "sync"], env=command_env(),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        assert waiting.poll() is None, "sync did not wait for the lock"
+        assert "fingerprint" not in root.state()
+    out, err = waiting.communicate(timeout=30)
+    assert waiting.returncode == 0, err
+    assert root.state()["fingerprint"] == fingerprint(cert)
+    assert len(root.hook_runs()) == 1
+
+
+def test_the_lock_is_an_flock_on_the_state_directory_lock_file(root):
+    with files.locked(root.paths):
+        fd = os.open(root.paths.lock, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+    assert owner_mode(root.paths.state_dir) == (0, 0, 0o700)

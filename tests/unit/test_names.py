@@ -1,0 +1,116 @@
+"""xivo_certs.names: host-name validation (IDNA to A-labels) and certificate-name matching."""
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from xivo_certs import names
+from xivo_certs.errors import Problem
+
+
+@pytest.mark.parametrize("given_name, expected", [
+    ("localhost", "localhost"),
+    ("PBX.Example.COM", "pbx.example.com"),
+    ("pbx.example.com.", "pbx.example.com"),
+    ("bücher.example", "xn--bcher-kva.example"),
+    ("ÉCOLE.example", "xn--cole-9oa.example"),
+    ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+    ("a-b.c-d.example", "a-b.c-d.example"),
+    ("1pbx.example", "1pbx.example"),
+    ("a" * 63 + ".example", "a" * 63 + ".example"),
+    (".".join(["a" * 63] * 3) + "." + "b" * 61, ".".join(["a" * 63] * 3) + "." + "b" * 61),  # 253
+])
+def test_normalize_gives_lowercase_a_labels(given_name, expected):
+    assert names.normalize(given_name) == expected
+    assert names.is_host_name(expected)
+
+
+@pytest.mark.parametrize("bad, why", [
+    ("", "1 to 253 characters"),
+    ("pbx..example", "empty label"),
+    (".pbx.example", "empty label"),
+    ("-pbx.example", "inner hyphens"),
+    ("pbx-.example", "inner hyphens"),
+    ("pbx_1.example", "inner hyphens"),
+    ("pbx example", "inner hyphens"),
+    ("*.example.com", "inner hyphens"),
+    ("a" * 64 + ".example", "label"),
+    (".".join(["a" * 63] * 4), "longer than 253"),
+    ("10.0.0.1", "last label is a number"),
+    ("pbx.123", "last label is a number"),
+    ("pbx.example/evil", "inner hyphens"),
+    ("pbx\nexample", "inner hyphens"),
+])
+def test_normalize_refuses_what_is_not_a_host_name(bad, why):
+    with pytest.raises(Problem) as refused:
+        names.normalize(bad)
+    message = str(refused.value)
+    assert "is not a host name" in message
+    assert why in message
+    assert "\n" not in message  # one line, whatever the input holds
+
+
+def test_normalize_names_what_it_checks():
+    with pytest.raises(Problem, match=r"^subjectAltName 'a_b' is not a host name"):
+        names.normalize("a_b", "subjectAltName")
+
+
+def test_a_huge_name_is_shown_shortened():
+    with pytest.raises(Problem) as refused:
+        names.normalize("x" * 5000)
+    assert len(str(refused.value)) < 200
+
+
+def test_non_strings_are_refused():
+    with pytest.raises(Problem):
+        names.normalize(None)
+
+
+def test_is_host_name_wants_a_labels_in_any_case():
+    assert names.is_host_name("pbx.example.com")
+    assert names.is_host_name("PBX.Example.com")
+    assert not names.is_host_name("pbx.example.com.")
+    assert not names.is_host_name("bücher.example")
+    assert not names.is_host_name("*.example.com")
+    assert not names.is_host_name("127.0.0.1")
+
+
+@pytest.mark.parametrize("pattern, host, covered", [
+    ("localhost", "localhost", True),
+    ("LOCALHOST", "localhost", True),
+    ("pbx.example.com.", "PBX.example.com", True),
+    ("pbx.example.com", "example.com", False),
+    ("*.example.com", "pbx.example.com", True),
+    ("*.example.com", "a.b.example.com", False),
+    ("*.example.com", "example.com", False),
+    ("*.com", "example.com", False),
+    ("*.example.com", "localhost", False),
+    ("pbx*.example.com", "pbx1.example.com", False),
+])
+def test_covers_follows_rfc_6125(pattern, host, covered):
+    assert names.covers(pattern, host) is covered
+
+
+LABEL = st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?\Z")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(LABEL, min_size=1, max_size=5), st.sampled_from(["com", "example", "test", "xn--p1ai"]))
+def test_valid_names_are_fixed_points(labels, tld):
+    host = ".".join(labels + [tld])
+    assert names.normalize(host) == host
+    assert names.normalize(host.upper()) == host
+    assert names.normalize(host + ".") == host
+    assert names.is_host_name(host)
+    assert names.covers(host, host.upper())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_is_a_host_name_or_a_problem(text):
+    try:
+        result = names.normalize(text)
+    except Problem as problem:
+        assert "\n" not in str(problem)
+    else:
+        assert names.is_host_name(result)
+        assert names.normalize(result) == result

@@ -1,0 +1,121 @@
+"""xivo_certs.settings: /etc/xivo-certs/xivo-certs.conf, `key = value` lines over the defaults."""
+
+import pytest
+
+from xivo_certs import settings
+from xivo_certs.errors import Problem
+from xc_testlib import SERVICES, package_like
+
+
+def write(tmp_path, text):
+    path = tmp_path / "xivo-certs.conf"
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_missing_file_means_the_defaults(tmp_path):
+    found = settings.load(str(tmp_path / "absent.conf"))
+    assert found.days == 825
+    assert found.renew_days == 30
+    assert found.restart_services is False
+    assert found.confd_globs == ("/etc/xivo-*/conf.d", "/etc/wazo-*/conf.d")
+    assert found.services == (("consul", "verify"),) + tuple(
+        (service, "verify_certificate") for service in SERVICES[1:])
+
+
+def test_values_comments_and_blank_lines(tmp_path):
+    found = settings.load(write(tmp_path, """
+# a comment
+   days = 90
+renew_days=10
+
+services = consul:verify dird  my_daemon:check_cert
+confd_globs = /etc/xivo-*/conf.d /opt/x*y/conf.d
+restart_services = YES
+"""))
+    assert (found.days, found.renew_days, found.restart_services) == (90, 10, True)
+    assert found.services == (("consul", "verify"), ("dird", "verify_certificate"),
+                              ("my_daemon", "check_cert"))
+    assert found.confd_globs == ("/etc/xivo-*/conf.d", "/opt/x*y/conf.d")
+
+
+@pytest.mark.parametrize("value, expected", [("yes", True), ("true", True), ("no", False),
+                                             ("False", False)])
+def test_restart_services_is_a_boolean(tmp_path, value, expected):
+    assert settings.load(write(tmp_path, f"restart_services = {value}\n")).restart_services is expected
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("days = 0\n", "days must be a whole number from 1 to 3650, not '0'"),
+    ("days = 3651\n", "days must be a whole number from 1 to 3650"),
+    ("days = -5\n", "days must be a whole number"),
+    ("days = ten\n", "days must be a whole number"),
+    ("renew_days = 1.5\n", "renew_days must be a whole number from 0 to 3650"),
+    ("restart_services = maybe\n", "restart_services must be yes or no, not 'maybe'"),
+    ("services = consul:verify 9lives\n", "services: '9lives' is not `name` or `name:verify_key`"),
+    ("services = auth:Verify\n", "services: 'auth:Verify'"),
+    ("confd_globs = etc/xivo-*/conf.d\n", "must be an absolute path"),
+    ("confd_globs = /etc/../root/conf.d\n", "must be an absolute path"),
+    ("confd_globs = /etc/xivo-?/conf.d\n", "`*` is the only wildcard"),
+    ("hostname = pbx.example.com\n", "line 1: expected one of days, renew_days"),
+    ("# ok\nkey_type = ec:p256\n", "line 2: expected one of"),
+    ("days 90\n", "line 1: expected one of"),
+])
+def test_bad_settings_name_the_file_and_the_problem(tmp_path, text, problem):
+    path = write(tmp_path, text)
+    with pytest.raises(Problem) as refused:
+        settings.load(path)
+    assert str(refused.value).startswith(f"{path}: ")
+    assert problem in str(refused.value)
+
+
+def test_an_unreadable_settings_file_is_a_problem(tmp_path):
+    path = tmp_path / "xivo-certs.conf"
+    path.mkdir()  # root reads any file: a directory is what cannot be read
+    with pytest.raises(Problem, match="cannot read settings"):
+        settings.load(str(path))
+    path.rmdir()
+    path.write_bytes(b"days = \xff\n")
+    with pytest.raises(Problem, match="cannot read settings"):
+        settings.load(str(path))
+
+
+def test_the_command_refuses_bad_settings_and_changes_nothing(root, xc, keys):
+    settings_file = root / "etc/xivo-certs/xivo-certs.conf"
+    settings_file.write_text("days = forever\n")
+    before = root.snapshot()
+    result = xc("ensure")
+    assert result.code == 1
+    assert result.err_lines == [f"xivo-certs: {settings_file}: days must be a whole number "
+                                "from 1 to 3650, not 'forever'"]
+    assert root.snapshot() == before
+
+
+def test_days_and_services_settings_shape_what_is_written(root, xc, ca):
+    (root / "etc/xivo-certs/xivo-certs.conf").write_text(
+        "days = 100\nservices = consul:verify dird\nconfd_globs = /etc/wazo-*/conf.d\n")
+    assert xc("ensure").code == 0
+    cert = root.certs()[0]
+    assert (cert.not_valid_after - cert.not_valid_before).days == 100
+
+    leaf, key = ca.leaf(("pbx.example.test",))
+    from xc_testlib import pem
+    (root / "tmp").mkdir()
+    (root / "tmp/c.pem").write_bytes(pem(leaf, ca.cert))
+    (root / "tmp/k.pem").write_bytes(pem(key))
+    root.ship_hooks()
+    assert xc("install", "--cert", root / "tmp/c.pem", "--key", root / "tmp/k.pem").code == 0
+    assert root.override_yaml() == {
+        "consul": {"host": "pbx.example.test", "verify": "/usr/share/xivo-certs/ca.crt"},
+        "dird": {"host": "pbx.example.test", "verify_certificate": "/usr/share/xivo-certs/ca.crt"},
+    }
+    links = root.links()
+    assert links["etc/wazo-calld/conf.d"] == links["etc/wazo-webhookd/conf.d"] == \
+        "/etc/xivo/custom/custom-certificate.yml"
+    assert links["etc/xivo-dird/conf.d"] is None and links["etc/xivo-confd/conf.d"] is None
+
+
+def test_package_like_helper_is_sane(keys):
+    # the suite's own helper: a quick guard that the certificates it builds are what tests assume
+    cert = package_like(keys.get("ec:p256"), "pbx.example.test")
+    assert cert.subject.rfc4514_string() == "CN=pbx.example.test"
