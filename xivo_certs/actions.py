@@ -162,7 +162,10 @@ def _check_key_type(key_type):
 def _new_default(ctx, recorded, hostname, key_type, reason, extra_names=None, days=None,
                  key_is_spare=False):
     """Make the default pair; a key that belongs to no certificate in place is backed up first."""
-    from . import pair
+    from . import pair, x509
+    key_type = key_type or recorded.get("key_type")
+    if key_type not in x509.KEY_TYPES:  # none recorded, or a legacy certificate's (rsa:1024)
+        key_type = "rsa:2048"
     if os.path.lexists(ctx.paths.key) and (key_is_spare or not os.path.lexists(ctx.paths.cert)):
         print(f"xivo-certs: backed up {ctx.paths.key} (it matches no certificate in place) to "
               f"{files.backup(ctx.paths, [ctx.paths.key], 'spare-key')}")
@@ -170,7 +173,7 @@ def _new_default(ctx, recorded, hostname, key_type, reason, extra_names=None, da
         print(f"xivo-certs: making a new default certificate: {reason}")
     return pair.make_default(
         ctx.paths, recorded, hostname or recorded.get("hostname") or "localhost",
-        key_type or recorded.get("key_type") or "rsa:2048",
+        key_type,
         recorded.get("san", ()) if extra_names is None else extra_names,
         days or ctx.settings.days)
 
