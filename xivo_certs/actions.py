@@ -15,6 +15,7 @@ class Context:
     def __init__(self, paths):
         self.paths = paths
         self._settings = None
+        self.hooks_claim = None  # a lock on `hooks-due` held while this process runs the hooks
 
     @property
     def settings(self):
@@ -51,7 +52,7 @@ def current_signatures(ctx):
 
 def unchanged(ctx, recorded):
     """The no-op test of `sync`: file metadata against the record, no certificate parsing."""
-    if not recorded.get("fingerprint"):
+    if not recorded.get("fingerprint") or os.path.exists(ctx.paths.hooks_due):
         return False
     return all(recorded.get(key, "") == value for key, value in current_signatures(ctx).items())
 
@@ -70,15 +71,65 @@ def settle(ctx, recorded, reason):
     signatures = current_signatures(ctx)
     previous = recorded.get("fingerprint", "")
     new_dirs = set(signatures["confd_dir"]) - set(recorded.get("confd_dir", ()))
-    changed = (found.info.fingerprint != previous or bool(new_dirs)
+    owed = _owed_hooks(ctx.paths)
+    changed = (found.info.fingerprint != previous or bool(new_dirs) or owed is not None
                or signatures["settings_stat"] != recorded.get("settings_stat", ""))
     new = dict(recorded, fingerprint=found.info.fingerprint, **signatures)
     if previous and found.info.fingerprint != previous:
         new["changed_at"] = str(int(time.time()))
+    if changed:  # before the state: a crash from here on leaves the hooks owed, not forgotten
+        previous = owed if owed is not None else previous
+        ctx.hooks_claim = _claim_hooks(ctx.paths, found.info.fingerprint, previous)
     state.write(ctx.paths, new)
     if not changed:
         return None
     return hook_environment(ctx, found, pair.is_default(found, new), previous, reason)
+
+
+# --- hooks owed: `hooks-due` names the change whose hooks have not finished yet ---------------------
+# The state records a change before its hooks run; a crash during the hooks would otherwise lose
+# them (the next sync sees nothing new). The process running them holds a lock on the file, so a
+# file nobody holds is owed by a process that died: the next command runs the hooks again.
+
+def _owed_hooks(paths):
+    """The previous fingerprint of hooks a dead process left owed, else None (called under the lock)."""
+    import fcntl
+    try:
+        fd = os.open(paths.hooks_due, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None  # a live process is running them
+        words = os.read(fd, 4096).decode("ascii", "replace").split()
+    finally:
+        os.close(fd)
+    return words[1] if len(words) > 1 else ""
+
+
+def _claim_hooks(paths, fingerprint, previous):
+    """Record the hooks of `fingerprint` as owed; the descriptor whose lock says we run them."""
+    import fcntl
+    files.atomic_write(paths.hooks_due, f"{fingerprint} {previous}\n".encode(), 0o600)
+    fd = os.open(paths.hooks_due, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _hooks_done(ctx, fingerprint):
+    """The hooks of `fingerprint` ran: nothing is owed, unless a newer change took over the record."""
+    with files.locked(ctx.paths):
+        try:
+            with open(ctx.paths.hooks_due, encoding="ascii", errors="replace") as due:
+                mine = due.read().split()[:1] == [fingerprint]
+        except FileNotFoundError:
+            mine = False
+        if mine:
+            os.unlink(ctx.paths.hooks_due)
+    os.close(ctx.hooks_claim)
+    ctx.hooks_claim = None
 
 
 def _without_dirs(signatures):
@@ -105,6 +156,8 @@ def run_hooks(ctx, hook_env, nonfatal=False, quiet=False):
         return 0
     from . import hooks
     failures = hooks.run(ctx.paths, hook_env, quiet)
+    if ctx.hooks_claim is not None:
+        _hooks_done(ctx, hook_env["XIVO_CERTS_FINGERPRINT"])
     for failure in failures:
         print(f"xivo-certs: {'warning: ' if nonfatal else ''}hook {failure} failed", file=sys.stderr)
     return 1 if failures and not nonfatal else 0

@@ -65,6 +65,10 @@ class Paths:
         return os.path.join(self.state_dir, "lock")
 
     @property
+    def hooks_due(self):
+        return os.path.join(self.state_dir, "hooks-due")
+
+    @property
     def backups(self):
         return self.under(BACKUPS)
 
