@@ -1,0 +1,405 @@
+"""Shared tools of the hardening tests (fixtures are in conftest.py): temporary roots, the real command, certificates made to
+order, whole-tree snapshots, and the consistency check every fault test ends with.
+
+Everything runs Debian's /usr/bin/python3 against a temporary root (`--root`), as root: the
+tests check owners (root:www-data) and some mount tmpfs or read-only bind mounts.
+"""
+
+import datetime
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(CHECKOUT))
+
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
+
+from xivo_certs import override as override_module  # noqa: E402
+from xivo_certs import settings as settings_module  # noqa: E402
+from xivo_certs.paths import Paths  # noqa: E402
+
+PYTHON = "/usr/bin/python3"
+COMMAND = str(CHECKOUT / "bin" / "xivo-certs")
+SHIPPED_HOOKS = CHECKOUT / "bin" / "hooks.d"
+WWW_DATA = 33
+SECRET = b"TOP-SECRET-root:$6$do-not-leak$not-a-real-hash:19000:0:99999:7:::\n"
+CONFD_DIRS = ("etc/xivo-auth/conf.d", "etc/xivo-dird/conf.d", "etc/wazo-webhookd/conf.d")
+NEW_SUFFIX = ".xivo-certs-new"
+UTC = datetime.timezone.utc
+
+RECORD_HOOK = """#!/bin/sh
+# Records every hook run: previous fingerprint, new fingerprint, reason.
+printf '%s %s %s\\n' "${XIVO_CERTS_PREVIOUS_FINGERPRINT:--}" "$XIVO_CERTS_FINGERPRINT" \\
+    "$XIVO_CERTS_REASON" >> "$XIVO_CERTS_ROOT/hooks.log"
+"""
+
+
+
+def command_env(**extra):
+    env = {
+        "PATH": f"{CHECKOUT / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin",
+        "PYTHONPATH": str(CHECKOUT),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LANG": "C.UTF-8",
+        "HOME": "/root",
+    }
+    env.update(extra)
+    return env
+
+
+# --- a temporary root ------------------------------------------------------------------------
+
+class Root:
+    """A temporary system root with the shipped hooks, a recording hook and some conf.d dirs."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.paths = Paths(str(self.path))
+
+    def __str__(self):
+        return str(self.path)
+
+    def __truediv__(self, relative):
+        return self.path / str(relative).lstrip("/")
+
+    @property
+    def cert(self):
+        return Path(self.paths.cert)
+
+    @property
+    def key(self):
+        return Path(self.paths.key)
+
+    @property
+    def override(self):
+        return Path(self.paths.override)
+
+    @property
+    def secret(self):
+        return self.path / "secret"
+
+    @property
+    def hooks_log(self):
+        return self.path / "hooks.log"
+
+    def argv(self, *args):
+        return [PYTHON, COMMAND, "--root", str(self.path), *map(str, args)]
+
+    def run(self, *args, timeout=120, check=None):
+        result = subprocess.run(self.argv(*args), env=command_env(), capture_output=True,
+                                text=True, errors="replace", timeout=timeout,
+                                stdin=subprocess.DEVNULL)
+        if check is not None and result.returncode != check:
+            raise AssertionError(f"xivo-certs {' '.join(map(str, args))}: exit {result.returncode}, "
+                                 f"expected {check}\nstdout: {result.stdout}\nstderr: {result.stderr}")
+        return result
+
+    def popen(self, *args, **kwargs):
+        """A command in its own process group (so a kill -9 of the group takes its hooks too)."""
+        return subprocess.Popen(self.argv(*args), env=command_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True, **kwargs)
+
+    def hook_runs(self):
+        try:
+            lines = self.hooks_log.read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        return [tuple(line.split()) for line in lines]
+
+    def confd_dirs(self):
+        return [self / d for d in CONFD_DIRS if (self / d).is_dir()]
+
+
+def make_root(path, hooks=True, record=True, confd=CONFD_DIRS):
+    root = Root(path)
+    root.path.mkdir(parents=True, exist_ok=True)
+    os.chmod(root.path, 0o755)
+    (root / "etc").mkdir(exist_ok=True)
+    (root / "etc/group").write_text("root:x:0:\nwww-data:x:33:\n")
+    for directory in confd:
+        (root / directory).mkdir(parents=True, exist_ok=True)
+    if hooks:
+        hooks_dir = root / "etc/xivo-certs/hooks.d"
+        hooks_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(hooks_dir, 0o755)
+        for hook in SHIPPED_HOOKS.iterdir():
+            shutil.copy(hook, hooks_dir / hook.name)
+            os.chmod(hooks_dir / hook.name, 0o755 if os.access(hook, os.X_OK) else 0o644)
+        if record:
+            (hooks_dir / "50-record").write_text(RECORD_HOOK)
+            os.chmod(hooks_dir / "50-record", 0o755)
+    root.secret.write_bytes(SECRET)
+    os.chmod(root.secret, 0o600)
+    return root
+
+
+
+
+# --- certificates made to order ----------------------------------------------------------------
+
+def now():
+    return datetime.datetime.now(UTC)
+
+
+def new_key(kind="ec"):
+    if kind == "ec":
+        return ec.generate_private_key(ec.SECP256R1())
+    return rsa.generate_private_key(public_exponent=65537, key_size=int(kind.split(":")[1]))
+
+
+def make_cert(key=None, names=("pbx.example.com",), cn=None, issuer=None, ips=(), san=True,
+              ca=False, not_before=None, not_after=None, raw_names=False, hash_name="sha256",
+              eku=True):
+    """A certificate (and its key). `issuer` is (key, cert) or None for self-signed; `raw_names`
+    puts the strings into the SAN without any validation."""
+    key = key or new_key()
+    if cn is None:
+        cn = names[0] if names else "no-name"
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]) if cn != "" else x509.Name([])
+    issuer_key, issuer_name = (key, subject) if issuer is None else (issuer[0], issuer[1].subject)
+    start = not_before or now() - datetime.timedelta(days=1)
+    end = not_after or start + datetime.timedelta(days=400)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(start).not_valid_after(end)
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                              critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                   issuer_key.public_key()), critical=False))
+    if ca:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False,
+            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+            encipher_only=False, decipher_only=False), critical=True)
+    elif eku:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    if san:
+        make_dns = x509.DNSName._init_without_validation if raw_names else x509.DNSName
+        alt = [make_dns(n) for n in names] + [x509.IPAddress(__import__("ipaddress").ip_address(a))
+                                              for a in ips]
+        builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
+    algorithm = {"sha256": hashes.SHA256(), "sha1": hashes.SHA1()}[hash_name]
+    return key, builder.sign(issuer_key, algorithm)
+
+
+def make_ca(name="Hardening Test CA"):
+    return make_cert(names=(), cn=name, ca=True, san=False)
+
+
+def cert_pem(*certs):
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+
+
+def key_pem(key, fmt="pkcs8", password=None):
+    encryption = (serialization.BestAvailableEncryption(password) if password
+                  else serialization.NoEncryption())
+    formats = {"pkcs8": serialization.PrivateFormat.PKCS8,
+               "traditional": serialization.PrivateFormat.TraditionalOpenSSL}
+    return key.private_bytes(serialization.Encoding.PEM, formats[fmt], encryption)
+
+
+def fingerprint_of(pem_or_cert):
+    cert = pem_or_cert if isinstance(pem_or_cert, x509.Certificate) \
+        else x509.load_pem_x509_certificate(pem_or_cert)
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+class AdminPair:
+    """An admin's certificate (+ chain) and key, written to files the tests hand to `install`."""
+
+    def __init__(self, directory, name, names, issuer=None, chain=()):
+        self.key, self.cert = make_cert(names=names, issuer=issuer)
+        self.chain = list(chain)
+        self.fingerprint = fingerprint_of(self.cert)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.cert_file = directory / f"{name}.crt"
+        self.key_file = directory / f"{name}.key"
+        self.chain_file = directory / f"{name}-chain.crt"
+        self.cert_file.write_bytes(cert_pem(self.cert))
+        self.key_file.write_bytes(key_pem(self.key))
+        self.chain_file.write_bytes(cert_pem(*self.chain))
+
+    def install_args(self):
+        args = ["install", "--cert", self.cert_file, "--key", self.key_file]
+        return args + (["--chain", self.chain_file] if self.chain else [])
+
+    @property
+    def pem(self):
+        """The certificate file `install` writes: the leaf, then the chain."""
+        return cert_pem(self.cert, *self.chain)
+
+    @property
+    def key_bytes(self):
+        return key_pem(self.key)
+
+
+# --- snapshots and checks --------------------------------------------------------------------
+
+def snapshot(top, skip=()):
+    """Every entry under `top` (itself included): type, mode, owner, bytes (sha256 and inode of
+    regular files), link target. Never opens anything but regular files."""
+    top = str(top)
+    result = {}
+
+    def record(path):
+        info = os.lstat(path)
+        entry = [stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid]
+        if stat.S_ISLNK(info.st_mode):
+            entry.append(os.readlink(path))
+        elif stat.S_ISREG(info.st_mode):
+            with open(path, "rb") as stream:
+                entry += [hashlib.sha256(stream.read()).hexdigest(), info.st_ino]
+        result[os.path.relpath(path, top)] = tuple(entry)
+
+    record(top)
+    for directory, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            path = os.path.join(directory, name)
+            if os.path.relpath(path, top) not in skip:
+                record(path)
+    return result
+
+
+def snapshot_diff(before, after):
+    lines = []
+    for path in sorted(set(before) | set(after)):
+        if before.get(path) != after.get(path):
+            lines.append(f"{path}: {before.get(path)} -> {after.get(path)}")
+    return "\n".join(lines)
+
+
+def leftovers(root):
+    """Temporary files a finished command must not leave behind."""
+    found = []
+    for directory, dirnames, filenames in os.walk(root.path):
+        for name in dirnames + filenames:
+            if name.endswith(NEW_SUFFIX):
+                found.append(os.path.join(directory, name))
+    if os.path.lexists(root.paths.pending):
+        found.append(root.paths.pending)
+    return found
+
+
+def load_cert(path):
+    return x509.load_pem_x509_certificate(Path(path).read_bytes())
+
+
+def load_key(path):
+    return serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+
+
+def key_matches(cert, key):
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    return cert.public_key().public_bytes(*spki) == key.public_key().public_bytes(*spki)
+
+
+def check_modes(root, exact=True):
+    """The pair's owner and modes: exactly the table's, or (exact=False) never wider."""
+    for path, mode in ((root.cert, 0o644), (root.key, 0o640)):
+        info = os.lstat(path)
+        assert stat.S_ISREG(info.st_mode), f"{path} is not a regular file"
+        assert info.st_uid == 0, f"{path}: owner {info.st_uid}"
+        assert info.st_gid in ((WWW_DATA,) if exact else (0, WWW_DATA)), f"{path}: group {info.st_gid}"
+        actual = stat.S_IMODE(info.st_mode)
+        assert (actual == mode) if exact else not actual & ~mode, f"{path}: mode {actual:04o}"
+
+
+def read_state(root):
+    from xivo_certs import state
+    return state.read(root.paths.state)
+
+
+def expected_override(root, certs=None):
+    """What `xivo-certs override` must have written for the certificate in place."""
+    from xivo_certs import pair
+    settings = settings_module.load(root.paths.settings)
+    certs = certs or pair.read(root.paths).certs
+    return override_module.plan(root.paths, settings, certs)
+
+
+def check_consistent(root):
+    """Everything a finished command promises; the certificate's fingerprint."""
+    assert not leftovers(root), f"leftovers: {leftovers(root)}"
+    cert, key = load_cert(root.cert), load_key(root.key)
+    assert key_matches(cert, key), "the key does not match the certificate"
+    check_modes(root)
+    fingerprint = fingerprint_of(cert)
+    state = read_state(root)
+    assert state.get("fingerprint") == fingerprint, "the state does not record the certificate"
+    plan = expected_override(root)
+    links = [d / "010-custom-certificate.yml" for d in root.confd_dirs()]
+    if plan.needed and plan.text:
+        assert root.override.read_bytes() == plan.text, "the override does not match the certificate"
+        assert not root.override.is_symlink()
+        for link in links:
+            assert os.readlink(link) == "/etc/xivo/custom/custom-certificate.yml", link
+    else:
+        assert not os.path.lexists(root.override), "an override is left while none is needed"
+        for link in links:
+            assert not os.path.lexists(link), f"{link} left while no override is needed"
+    return fingerprint
+
+
+def one_line(stderr):
+    """The stderr of a refused command: exactly one non-empty line."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{stderr}"
+    return lines[0]
+
+
+# --- mounts ------------------------------------------------------------------------------------
+
+def can_mount(probe_dir):
+    if os.geteuid() != 0:
+        return False
+    probe = Path(probe_dir) / "mount-probe"
+    probe.mkdir(exist_ok=True)
+    ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)],
+                        capture_output=True).returncode == 0
+    if ok:
+        subprocess.run(["umount", str(probe)], check=True)
+    probe.rmdir()
+    return ok
+
+
+def mount(*args):
+    subprocess.run(["mount", *map(str, args)], check=True, capture_output=True)
+
+
+def umount(path):
+    subprocess.run(["umount", "-l", str(path)], check=False, capture_output=True)
+
+
+def fill(directory, leave=0):
+    """Fill the file system of `directory` up, leaving about `leave` bytes; the filler's path."""
+    filler = Path(directory) / "filler"
+    with open(filler, "wb") as stream:
+        chunk = b"\0" * 65536
+        try:
+            while True:
+                stream.write(chunk)
+                stream.flush()
+        except OSError:
+            pass
+    try:
+        with open(filler, "ab") as stream:
+            while True:
+                stream.write(b"\0" * 512)
+                stream.flush()
+    except OSError:
+        pass
+    if leave:
+        size = filler.stat().st_size
+        os.truncate(filler, max(0, size - leave))
+    return filler

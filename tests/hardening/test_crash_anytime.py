@@ -1,0 +1,229 @@
+"""Crash at any instant: kill -9 (the whole process group: the command, run-parts and the hooks)
+`generate --force`, `install`, `revert` and `sync` after a random delay spread over the whole run.
+
+Right after each kill:
+  - the key (and any temporary key file) is never wider than 0640, never another owner than root or
+    another group than root/www-data;
+  - the certificate and the key on disk are each complete, and each the old one or the new one;
+  - with no commit in progress (no `pending`), the pair is the old one or the new one and matches;
+    with `pending` there (killed between the two renames of the commit), the next command finishes it;
+  - an admin's pair that is no longer in place has a complete backup.
+Then `sync` (what runs after every apt run) must succeed and leave everything consistent: no
+`*.xivo-certs-new` file, no `pending`, the pair old or new with a matching key and the table's
+modes, the state recording it, the override and links matching it.
+
+XIVO_CERTS_CRASH_RUNS sets the number of runs (default 30; the full run is 200 or more).
+"""
+
+import collections
+import os
+import random
+import signal
+import stat
+import threading
+import time
+import traceback
+
+from hardening_lib import (WWW_DATA, AdminPair, check_consistent, fingerprint_of, key_matches,
+                           load_cert, load_key, make_ca, make_root, read_state)
+
+RUNS = int(os.environ.get("XIVO_CERTS_CRASH_RUNS", "30"))
+WORKERS = 2
+OPERATIONS = ("generate", "install", "revert", "sync")
+SEED = int(os.environ.get("XIVO_CERTS_CRASH_SEED", str(int(time.time()))))
+
+
+class Worker:
+    """One temporary root, crashed again and again."""
+
+    def __init__(self, base, number, rng):
+        self.rng = rng
+        self.root = make_root(base / f"root{number}")
+        ca = make_ca()
+        inputs = base / f"in{number}"
+        self.admins = [
+            AdminPair(inputs, "vm", ("vm",), issuer=ca, chain=[ca[1]]),          # override needed
+            AdminPair(inputs, "pbx", ("pbx.example.com", "voip.example.com"), issuer=ca,
+                      chain=[ca[1]]),                                           # another override
+            AdminPair(inputs, "local", ("localhost", "pbx.example.com")),       # no override
+        ]
+        self.root.run("generate", "--key-type", "ec:p256", check=0)
+        self.durations = {}
+        self.outcomes = collections.Counter()
+
+    # --- what the pair is -------------------------------------------------------------
+
+    def current(self):
+        return self.root.cert.read_bytes(), self.root.key.read_bytes()
+
+    def is_default(self):
+        return read_state(self.root).get("generated_fingerprint") == \
+            fingerprint_of(self.root.cert.read_bytes())
+
+    def other_admin(self):
+        current = fingerprint_of(self.root.cert.read_bytes())
+        return self.rng.choice([a for a in self.admins if a.fingerprint != current])
+
+    # --- preparing and running one operation --------------------------------------------
+
+    def prepare(self, operation):
+        """Set the scene; the argv to crash and what the new pair will be (None: a fresh default)."""
+        if operation == "generate":
+            key_type = self.rng.choice(("ec:p256", "rsa:2048"))
+            return ["generate", "--force", "--key-type", key_type], None
+        if operation == "install":
+            admin = self.other_admin()
+            return admin.install_args(), admin
+        if operation == "revert":
+            if self.is_default():
+                self.root.run(*self.other_admin().install_args(), check=0)
+            return ["revert"], None
+        admin = self.other_admin()  # sync: a pair copied by hand, key born 0600 root:root
+        for path, data, mode in ((self.root.key, admin.key_bytes, 0o600),
+                                 (self.root.cert, admin.pem, 0o644)):
+            temporary = f"{path}.by-hand"
+            with open(temporary, "wb") as stream:
+                os.fchmod(stream.fileno(), mode)
+                stream.write(data)
+            os.rename(temporary, path)
+        return ["sync"], admin
+
+    def calibrate(self):
+        """How long each operation takes uncrashed, hooks included (the kill delays span it)."""
+        for operation in OPERATIONS:
+            argv, _ = self.prepare(operation)
+            started = time.monotonic()
+            self.root.run(*argv, check=0)
+            self.durations[operation] = time.monotonic() - started
+            check_consistent(self.root)
+
+    def crash(self, operation, fraction):
+        argv, admin = self.prepare(operation)
+        old_cert, old_key = self.current()
+        old_was_default = self.is_default()
+        delay = fraction * self.durations[operation] * 1.15
+        process = self.root.popen(*argv)
+        time.sleep(delay)
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.communicate()
+        finished = process.returncode == 0
+        moment = self.check_after_kill(operation, old_cert, old_key, old_was_default, admin)
+        self.outcomes["finished before the kill" if finished else moment] += 1
+        result = self.root.run("sync")
+        assert result.returncode == 0, f"repairing sync: exit {result.returncode}\n{result.stderr}"
+        check_consistent(self.root)
+        cert, key = self.current()
+        if admin is not None:
+            assert cert in (old_cert, admin.pem), "the pair is neither the old nor the new one"
+        elif cert != old_cert:
+            assert self.is_default(), "the new pair is not the default one"
+        assert cert == old_cert or key != old_key, "new certificate with the old key"
+
+    def check_after_kill(self, operation, old_cert, old_key, old_was_default, admin):
+        root = self.root
+        directory = os.path.dirname(root.paths.key)
+        for name in os.listdir(directory):
+            if name.startswith("server.key"):
+                info = os.lstat(os.path.join(directory, name))
+                assert info.st_uid == 0 and info.st_gid in (0, WWW_DATA), f"{name}: owner"
+                assert not stat.S_IMODE(info.st_mode) & ~0o640, \
+                    f"{name}: mode {stat.S_IMODE(info.st_mode):04o}"
+        cert_bytes, key_bytes = self.current()
+        cert, key = load_cert(root.cert), load_key(root.key)  # each file complete
+        new_cert = admin.pem if admin else None
+        assert cert_bytes == old_cert or new_cert is None or cert_bytes == new_cert, \
+            "the certificate is neither the old nor the new one"
+        committing = os.path.exists(root.paths.pending)
+        if not committing:
+            assert key_matches(cert, key), f"{operation}: mismatched pair and no commit in progress"
+        if not old_was_default and cert_bytes != old_cert:
+            assert backed_up(root, old_cert, old_key), "the admin's pair was replaced without backup"
+        if committing:
+            return "killed inside the commit (pending)"
+        if cert_bytes == old_cert and key_bytes == old_key:
+            return "old pair in place"
+        return "new pair in place"
+
+
+def backed_up(root, cert, key):
+    for directory, _, names in os.walk(root.paths.backups):
+        if "server.crt" in names and "server.key" in names:
+            with open(os.path.join(directory, "server.crt"), "rb") as c, \
+                    open(os.path.join(directory, "server.key"), "rb") as k:
+                if c.read() == cert and k.read() == key:
+                    return True
+    return False
+
+
+def test_kill_minus_nine_at_any_instant(tmp_path):
+    rng = random.Random(SEED)
+    workers = [Worker(tmp_path, n, random.Random(rng.random())) for n in range(WORKERS)]
+    for worker in workers:
+        worker.calibrate()
+    # stratified delays: run i of an operation falls in slice i of [0, 1.15 x its duration]
+    plan = collections.defaultdict(list)
+    per_operation = collections.Counter()
+    for number in range(RUNS):
+        operation = OPERATIONS[number % len(OPERATIONS)]
+        plan[number % WORKERS].append((operation, per_operation[operation]))
+        per_operation[operation] += 1
+    errors = []
+
+    def work(worker, runs):
+        try:
+            for operation, index in runs:
+                fraction = (index + worker.rng.random()) / per_operation[operation]
+                worker.crash(operation, fraction)
+        except BaseException as error:  # reported by the main thread
+            errors.append((operation, fraction, error))
+
+    threads = [threading.Thread(target=work, args=(w, plan[n])) for n, w in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outcomes = sum((w.outcomes for w in workers), collections.Counter())
+    print(f"\ncrash runs: {RUNS} (seed {SEED}); per operation {dict(per_operation)}; "
+          f"durations {[{k: round(v, 2) for k, v in w.durations.items()} for w in workers]}")
+    for outcome, count in sorted(outcomes.items()):
+        print(f"  {outcome}: {count}")
+    if errors:
+        operation, fraction, error = errors[0]
+        trace = "".join(traceback.format_exception(error))
+        raise AssertionError(f"{operation} killed at {fraction:.2f} of its run: {error!r}\n{trace}")
+    assert sum(outcomes.values()) == RUNS
+
+
+KILLER_HOOK = """#!/bin/sh
+# Dies like a power cut in the middle of the hooks: kill -9 the whole process group.
+[ -e "$XIVO_CERTS_ROOT/kill-hooks" ] || exit 0
+rm -f "$XIVO_CERTS_ROOT/kill-hooks"
+kill -KILL 0
+"""
+
+
+def test_hooks_cut_short_by_a_crash_run_again_at_the_next_sync(tmp_path):
+    """The state records the new certificate before the hooks run; a crash during the hooks must
+    not lose them: the next sync runs them (once), so the override follows the certificate."""
+    root = make_root(tmp_path / "root")
+    hook = root / "etc/xivo-certs/hooks.d/05-power-cut"
+    hook.write_text(KILLER_HOOK)
+    os.chmod(hook, 0o755)
+    root.run("generate", "--key-type", "ec:p256", check=0)
+    ca = make_ca()
+    admin = AdminPair(tmp_path / "in", "pbx", ("pbx.example.com",), issuer=ca, chain=[ca[1]])
+    (root / "kill-hooks").touch()
+    process = root.popen(*admin.install_args())
+    process.communicate(timeout=60)
+    assert process.returncode == -9
+    assert root.cert.read_bytes() == admin.pem and not root.override.exists()
+    runs_before = len(root.hook_runs())
+    assert root.run("sync").returncode == 0
+    check_consistent(root)
+    runs = root.hook_runs()[runs_before:]
+    assert [run[1] for run in runs] == [admin.fingerprint], runs
+    assert root.run("sync").returncode == 0  # and only once
+    assert len(root.hook_runs()) == runs_before + 1
