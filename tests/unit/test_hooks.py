@@ -1,0 +1,214 @@
+"""xivo_certs.hooks and the shipped hooks: run-parts' name rules and order, failures reported by
+name and exit code, untrusted hooks not run, the environment, once per change, never on a no-op."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from xc_testlib import CHECKOUT, HOOK_VARIABLES, SHIPPED_HOOKS, fingerprint
+
+ORDER_HOOK = """#!/bin/sh
+echo {name} >> "{log}"
+exit {code}
+"""
+
+
+def add_order_hook(root, name, code=0, mode=0o755):
+    log = root.log.parent / "order"
+    return root.add_hook(name, ORDER_HOOK.format(name=name, log=log, code=code), mode)
+
+
+def order(root):
+    path = root.log.parent / "order"
+    return path.read_text().split() if path.exists() else []
+
+
+def test_run_parts_runs_only_proper_names_in_order(root, xc):
+    for name in ("30-third", "10-first", "20_second", "40-old.dpkg-old", "41-new.dpkg-dist",
+                 "42-edited~", ".hidden", "43.sh"):
+        add_order_hook(root, name)
+    add_order_hook(root, "25-not-executable", mode=0o644)
+    add_order_hook(root, "README", mode=0o644)  # as shipped: its name alone would let it run
+    assert xc("ensure").code == 0
+    assert order(root) == ["10-first", "20_second", "30-third"]
+    assert len(root.hook_runs()) == 1  # 50-record
+
+
+def test_a_failing_hook_is_named_later_hooks_still_run_and_the_command_fails(root, xc):
+    add_order_hook(root, "20-fails", code=3)
+    add_order_hook(root, "60-later")
+    result = xc("ensure")
+    assert result.code == 1
+    assert result.err_lines == ["xivo-certs: hook 20-fails (exit code 3) failed"]
+    assert order(root) == ["20-fails", "60-later"]
+    assert len(root.hook_runs()) == 1
+    assert root.state()["fingerprint"] == fingerprint(root.certs()[0])  # the change itself is done
+
+
+def test_hooks_nonfatal_makes_a_failure_a_warning(root, xc):
+    add_order_hook(root, "20-fails", code=7)
+    result = xc("ensure", "--hooks-nonfatal")
+    assert result.code == 0
+    assert result.err_lines == ["xivo-certs: warning: hook 20-fails (exit code 7) failed"]
+    assert order(root) == ["20-fails"]
+
+
+def test_every_failing_hook_is_reported(root, xc):
+    add_order_hook(root, "20-fails", code=1)
+    add_order_hook(root, "70-fails-too", code=2)
+    result = xc("ensure")
+    assert result.code == 1
+    assert result.err_lines == ["xivo-certs: hook 20-fails (exit code 1) failed",
+                                "xivo-certs: hook 70-fails-too (exit code 2) failed"]
+
+
+@pytest.mark.parametrize("what", ["directory group-writable", "directory other-writable",
+                                  "hook group-writable", "hook owned by a user"])
+def test_untrusted_hooks_are_not_run_and_the_command_says_why(root, xc, what):
+    hook = add_order_hook(root, "20-hook")
+    culprit = root.hooks
+    if what == "directory group-writable":
+        root.hooks.chmod(0o775)
+    elif what == "directory other-writable":
+        root.hooks.chmod(0o757)
+    elif what == "hook group-writable":
+        hook.chmod(0o775)
+        culprit = hook
+    else:
+        os.chown(hook, 1000, 1000)
+        culprit = hook
+    result = xc("ensure")
+    assert result.code == 1
+    assert result.err_lines == [f"xivo-certs: {culprit}: writable by a user other than root: hooks not "
+                                "run (they run as root; chown root and chmod go-w to trust them)"]
+    assert order(root) == [] and root.hook_runs() == []
+
+
+def test_files_run_parts_ignores_are_not_judged(root, xc):
+    add_order_hook(root, "20-hook")
+    loose = add_order_hook(root, "21-x.dpkg-old")
+    loose.chmod(0o777)
+    assert xc("ensure").code == 0
+    assert order(root) == ["20-hook"]
+
+
+def test_without_run_parts_the_command_says_so(root, xc, monkeypatch, tmp_path):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    result = xc("ensure")
+    assert result.code == 1
+    assert result.err_lines == [f"xivo-certs: {root.hooks}: run-parts not found (package debianutils): "
+                                "hooks not run"]
+    assert root.hook_runs() == []
+
+
+def test_no_hooks_directory_is_no_hook(root, xc):
+    shutil.rmtree(root.hooks)
+    assert xc("ensure").code == 0
+
+
+def test_hook_output_goes_to_stderr_and_quiet_sync_drops_it(root, xc, keys):
+    root.add_hook("20-talk", "#!/bin/sh\necho talking on stdout\necho talking on stderr >&2\n")
+    result = xc("ensure")
+    assert result.out.count("talking") == 0  # stdout may be debconf's: hooks never write there
+    assert "talking on stdout" in result.err and "talking on stderr" in result.err
+    (root / "etc/xivo-newd/conf.d").mkdir(parents=True)
+    result = xc("sync", "--quiet")
+    assert result.code == 0
+    assert "talking on stdout" not in result.out + result.err
+    assert len(root.hook_runs()) == 2
+
+
+def test_hooks_run_once_per_change_and_never_on_a_no_op(root, xc):
+    assert xc("ensure").code == 0
+    for args in (["ensure"], ["sync"], ["renew"], ["revert"], ["status"], ["sync", "--quiet"],
+                 ["ensure", "--reason", "upgrade"]):
+        xc(*args)
+    assert len(root.hook_runs()) == 1
+    assert xc("generate").code == 0
+    assert len(root.hook_runs()) == 2
+    runs = root.hook_runs()
+    assert runs[1]["XIVO_CERTS_PREVIOUS_FINGERPRINT"] == runs[0]["XIVO_CERTS_FINGERPRINT"]
+    assert all(sorted(run) == sorted(HOOK_VARIABLES) for run in runs)
+
+
+def test_the_hook_environment_is_the_documented_one(root, xc):
+    # every variable README.md lists, and no other XIVO_CERTS_ one
+    readme = (CHECKOUT / "README.md").read_text()
+    documented = {word.strip().strip("`") for line in readme.splitlines()
+                  if line.startswith("| XIVO_CERTS_") for word in line.split("|")[1].split(",")}
+    assert documented == set(HOOK_VARIABLES)
+    assert xc("ensure", "--reason", "reconfigure").code == 0
+    [run] = root.hook_runs()
+    assert set(run) == documented
+    assert run["XIVO_CERTS_REASON"] == "reconfigure"
+
+
+# --- the shipped hooks -------------------------------------------------------------------------------------
+
+RESTART = SHIPPED_HOOKS / "90-restart-services"
+
+
+def run_restart_hook(tmp_path, previous, current, restart="no", xivo_service=False):
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    calls = tmp_path / "xivo-service.calls"
+    if xivo_service:
+        fake = bindir / "xivo-service"
+        fake.write_text(f'#!/bin/sh\necho "$@" >> "{calls}"\n')
+        fake.chmod(0o755)
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", "XIVO_CERTS_PREVIOUS_FINGERPRINT": previous,
+           "XIVO_CERTS_FINGERPRINT": current, "XIVO_CERTS_RESTART_SERVICES": restart}
+    result = subprocess.run(["sh", str(RESTART)], env=env, capture_output=True, text=True)
+    return result, (calls.read_text() if calls.exists() else None)
+
+
+def test_restart_hook_by_default_only_says_a_restart_is_needed(tmp_path):
+    result, calls = run_restart_hook(tmp_path, "aa", "bb", xivo_service=True)
+    assert result.returncode == 0
+    assert result.stdout == ("xivo-certs: the certificate changed: restart the XiVO services to use it "
+                             "(xivo-service restart all)\n")
+    assert calls is None
+
+
+def test_restart_hook_restarts_when_the_setting_says_so(tmp_path):
+    result, calls = run_restart_hook(tmp_path, "aa", "bb", restart="yes", xivo_service=True)
+    assert result.returncode == 0
+    assert "restarting the XiVO services" in result.stdout
+    assert calls == "restart all\n"
+
+
+def test_restart_hook_without_xivo_service_only_says_so(tmp_path):
+    result, calls = run_restart_hook(tmp_path, "aa", "bb", restart="yes")
+    assert result.returncode == 0 and "restart the XiVO services to use it" in result.stdout
+
+
+@pytest.mark.parametrize("previous, current", [("", "bb"), ("bb", "bb")])
+def test_restart_hook_is_silent_without_a_change_of_certificate(tmp_path, previous, current):
+    result, calls = run_restart_hook(tmp_path, previous, current, restart="yes", xivo_service=True)
+    assert (result.returncode, result.stdout, calls) == (0, "", None)
+
+
+def test_shipped_hooks_have_names_run_parts_runs_and_are_executable():
+    import re
+    shipped = sorted(p.name for p in SHIPPED_HOOKS.iterdir())
+    assert shipped == ["10-hostname-override", "90-restart-services", "README"]
+    for name in shipped[:2]:
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", name)
+        assert os.access(SHIPPED_HOOKS / name, os.X_OK)
+        assert (SHIPPED_HOOKS / name).read_text().startswith("#!/bin/sh\n")
+    assert not os.access(SHIPPED_HOOKS / "README", os.X_OK)
+
+
+def test_hostname_override_hook_runs_the_override_command_for_the_root(root, ca):
+    leaf, key = ca.leaf()
+    root.put_pair(leaf, key, chain=[ca.cert])
+    env = dict(os.environ, XIVO_CERTS_ROOT=str(root))
+    result = subprocess.run(["sh", str(SHIPPED_HOOKS / "10-hostname-override")], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert root.override_yaml()["dird"]["host"] == "pbx.example.test"
