@@ -1,0 +1,193 @@
+"""The `xivo-certs` command end to end: `/usr/bin/python3 bin/xivo-certs --root TMP ...` as a
+subprocess, with the checkout's bin/ first on PATH (so the shipped hook's `xivo-certs` is this one)."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from xc_testlib import (CA_PATH, CHECKOUT, COMMAND, CONFD_DIRS, HOOK_VARIABLES, OVERRIDE_PATH, PYTHON,
+                        WWW_DATA, command_env, fingerprint, load_key, owner_mode, pem, spki)
+
+ALL_LINKED = {d: OVERRIDE_PATH for d in CONFD_DIRS}
+NO_LINKS = {d: None for d in CONFD_DIRS}
+
+
+def one_line_refusal(result, *texts):
+    assert result.code == 1, result
+    assert len(result.err_lines) == 1, result
+    assert result.err_lines[0].startswith("xivo-certs: ")
+    for text in texts:
+        assert str(text) in result.err_lines[0]
+
+
+def test_fresh_install_then_no_op_sync(root, cmd):
+    root.ship_hooks()
+    result = cmd("ensure", "--reason", "install", "--hooks-nonfatal")
+    assert result.code == 0, result
+    assert result.out.startswith("xivo-certs: generated a self-signed certificate for localhost (rsa:2048, ")
+    cert = root.certs()[0]
+    assert spki(cert.public_key()) == spki(load_key(root.key).public_key())
+    assert owner_mode(root.cert) == (0, WWW_DATA, 0o644)
+    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
+    assert owner_mode(root.paths.state_dir) == (0, 0, 0o700)
+    [run] = root.hook_runs()
+    assert sorted(run) == sorted(HOOK_VARIABLES)
+    assert run["XIVO_CERTS_FINGERPRINT"] == fingerprint(cert)
+    assert (run["XIVO_CERTS_REASON"], run["XIVO_CERTS_DEFAULT"], run["XIVO_CERTS_ROOT"]) == \
+        ("install", "yes", str(root))
+    assert not os.path.lexists(root / OVERRIDE_PATH)  # the shipped hook ran: nothing to override
+
+    status = cmd("status", "--json")
+    assert status.code == 0, status
+    assert json.loads(status.out)["fingerprint_sha256"] == fingerprint(cert)
+
+    before = root.snapshot()
+    for args in (["sync"], ["sync", "--quiet"], ["ensure", "--reason", "upgrade"]):
+        result = cmd(*args)
+        assert (result.code, result.out, result.err) == (0, "", ""), (args, result)
+    assert root.snapshot() == before
+    assert len(root.hook_runs()) == 1
+
+
+def imported_modules(importtime_stderr):
+    modules = set()
+    for line in importtime_stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            modules.add(line.rsplit("|", 1)[1].strip())
+    return modules
+
+
+def test_a_no_op_sync_imports_neither_cryptography_nor_yaml(root, cmd, keys):
+    from xc_testlib import package_like
+    key = keys.get("ec:p256")
+    root.put_pair(package_like(key), key)
+    assert cmd("sync").code == 0  # records the pair (this one parses it)
+    assert len(root.hook_runs()) == 1
+    result = cmd("sync", "--quiet", python_options=["-X", "importtime"])
+    assert result.code == 0 and result.out == ""
+    modules = imported_modules(result.err)
+    assert "xivo_certs.actions" in modules  # the measure works
+    heavy = {m for m in modules if m.split(".")[0] in ("cryptography", "yaml", "argparse", "_cffi_backend",
+                                                       "ssl", "subprocess", "xivo_certs")}
+    assert heavy <= {"xivo_certs", "xivo_certs.cli", "xivo_certs.actions", "xivo_certs.errors",
+                     "xivo_certs.paths", "xivo_certs.files", "xivo_certs.settings", "xivo_certs.state"}
+    # and the same through sys.modules, from a tiny runner
+    runner = ("import sys; from xivo_certs import cli; code = cli.main(['--root', sys.argv[1], 'sync']); "
+              "print(code, sorted(m for m in sys.modules if m.startswith(('cryptography', 'yaml'))))")
+    out = subprocess.run([PYTHON, "-c", runner, str(root)], env=command_env(), capture_output=True,
+                         text=True, check=True).stdout
+    assert out == "0 []\n"
+    assert len(root.hook_runs()) == 1
+
+
+def test_install_a_private_ca_certificate_then_revert(root, cmd, ca, tmp_path):
+    root.ship_hooks()
+    middle = ca.intermediate()
+    leaf, key = middle.leaf(("pbx.example.test",))
+    (tmp_path / "c.pem").write_bytes(pem(leaf))
+    (tmp_path / "k.pem").write_bytes(pem(key))
+    (tmp_path / "chain.pem").write_bytes(pem(middle.cert, ca.cert))
+    result = cmd("install", "--cert", tmp_path / "c.pem", "--key", tmp_path / "k.pem",
+                 "--chain", tmp_path / "chain.pem")
+    assert result.code == 0, result
+    assert root.cert.read_bytes() == pem(leaf, middle.cert, ca.cert)
+    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
+    overrides = root.override_yaml()
+    assert overrides["consul"] == {"host": "pbx.example.test", "verify": CA_PATH}
+    assert overrides["websocketd"] == {"host": "pbx.example.test", "verify_certificate": CA_PATH}
+    assert (root / CA_PATH).read_bytes() == pem(ca.cert)
+    assert root.links() == ALL_LINKED
+    assert "change them to pbx.example.test" in result.out + result.err  # the hook's advice
+    [run] = root.hook_runs()
+    assert (run["XIVO_CERTS_REASON"], run["XIVO_CERTS_DEFAULT"], run["XIVO_CERTS_SELF_SIGNED"],
+            run["XIVO_CERTS_HOSTNAME"]) == ("install-cert", "no", "no", "pbx.example.test")
+
+    admin_bytes = (root.cert.read_bytes(), root.key.read_bytes())
+    result = cmd("revert", "--root", root)  # --root after the command works too
+    assert result.code == 0, result
+    [backup] = root.backups()
+    assert ((backup / "server.crt").read_bytes(), (backup / "server.key").read_bytes()) == admin_bytes
+    assert root.certs()[0].issuer == root.certs()[0].subject
+    assert not os.path.lexists(root / OVERRIDE_PATH) and not os.path.lexists(root / CA_PATH)
+    assert root.links() == NO_LINKS
+    assert [r["XIVO_CERTS_REASON"] for r in root.hook_runs()] == ["install-cert", "revert"]
+
+
+def test_generate_with_every_option(root, cmd):
+    result = cmd("generate", "--hostname", "Téléphone.Example", "--san", "voip.example.com",
+                 "--key-type", "ec:p256", "--days", "30")
+    assert result.code == 0, result
+    from cryptography import x509
+    cert = root.certs()[0]
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["xn--tlphone-byab.example", "voip.example.com",
+                                                      "localhost"]
+    assert (cert.not_valid_after - cert.not_valid_before).days == 30
+    assert root.state()["key_type"] == "ec:p256"
+
+
+@pytest.mark.parametrize("args, texts", [
+    (["ensure", "--hostname", "pbx_1.example.com"], ["'pbx_1.example.com' is not a host name"]),
+    (["generate", "--key-type", "rsa:1024"], ["key type 'rsa:1024' is not one of"]),
+    (["install", "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem"],
+     ["/nonexistent/c.pem: no such file"]),
+])
+def test_bad_input_one_line_exit_1_nothing_changed(root, cmd, args, texts):
+    root.lock_ready()
+    before = root.snapshot()
+    one_line_refusal(cmd(*args), *texts)
+    assert root.snapshot() == before
+
+
+def test_install_refuses_a_malformed_certificate(root, cmd, tmp_path, keys):
+    assert cmd("generate", "--key-type", "ec:p256").code == 0
+    (tmp_path / "c.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\ngarbage\n")
+    (tmp_path / "k.pem").write_bytes(pem(keys.get("ec:p256")))
+    before = root.snapshot()
+    one_line_refusal(cmd("install", "--cert", tmp_path / "c.pem", "--key", tmp_path / "k.pem"),
+                     tmp_path / "c.pem", "malformed PEM")
+    assert root.snapshot() == before
+
+
+@pytest.mark.parametrize("args", [["--root"], ["status", "--bogus"], ["install", "--key", "k"],
+                                  ["generate", "--days", "many"], ["nothing"]])
+def test_usage_errors_exit_2(root, cmd, args):
+    result = subprocess.run([PYTHON, COMMAND, *args], env=command_env(), capture_output=True, text=True,
+                            cwd=str(CHECKOUT))
+    assert result.returncode == 2
+    assert "usage: xivo-certs" in result.stderr
+
+
+def test_sync_refuses_a_mismatched_pair_and_runs_no_hook(root, cmd, keys):
+    from xc_testlib import package_like
+    key, other = keys.distinct("rsa:2048", 2)
+    root.put_pair(package_like(key), other)
+    one_line_refusal(cmd("sync"), root.key, "does not match the certificate")
+    assert root.hook_runs() == []
+
+
+def test_no_run_parts_on_path(root, cmd, keys, tmp_path):
+    from xc_testlib import package_like
+    key = keys.get("ec:p256")
+    root.put_pair(package_like(key), key)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    result = cmd("sync", path=str(bindir))
+    one_line_refusal(result, root.hooks, "run-parts not found (package debianutils)")
+
+
+def test_commands_that_write_need_root(root, tmp_path):
+    def demote():
+        os.setgid(65534)
+        os.setuid(65534)
+    elsewhere = tmp_path / "open-root"
+    elsewhere.mkdir()
+    elsewhere.chmod(0o755)
+    for args in (["ensure"], ["sync"], ["generate"], ["override"]):
+        result = subprocess.run([PYTHON, COMMAND, "--root", str(elsewhere), *args], env=command_env(),
+                                capture_output=True, text=True, preexec_fn=demote, cwd="/")
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr == "xivo-certs: must be run as root (it writes the private key)\n"
+    assert os.listdir(elsewhere) == []
