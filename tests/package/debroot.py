@@ -1,0 +1,605 @@
+"""Throwaway Debian roots for the package tests.
+
+One base root per distribution is made with mmdebstrap (``--variant=apt``, with the package's
+dependencies, apt-utils and the TLS clients already installed), kept as a tarball in a cache directory
+outside the repository and unpacked once into a read-only tree.  Every scenario then gets its own
+overlayfs mount on top of that tree: making a root costs a few milliseconds and throwing it away
+removes everything the scenario did.  Commands run inside with ``chroot`` in a private mount and PID
+namespace (``unshare --mount --pid --fork --mount-proc``), so /proc is never left mounted on the
+host; the overlay itself is unmounted by ``Root.close()`` (and stale ones from a killed run are
+unmounted by ``cleanup_stale()``).
+
+Also a small command line, used by the Makefile for piuparts and autopkgtest:
+
+    debroot.py tarball SUITE... [--deb X.deb] [--gz] print the cached base tarball (building it if needed)
+    debroot.py tree SUITE... [--deb X.deb]           unpack it once (the scenarios' lower layer)
+    debroot.py standins DIR                          build the stand-in packages into DIR
+    debroot.py repo DIR DEB...                       make DIR a flat apt repository holding the DEBs
+    debroot.py newest-deb [DISTDIR]                  the highest-versioned dist/xivo-certs_*_all.deb
+"""
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SUITES = ("bookworm", "trixie")
+
+
+def selected_suites():
+    """$XIVO_CERTS_SUITES (space separated), default both."""
+    return tuple(os.environ.get("XIVO_CERTS_SUITES", " ".join(SUITES)).split())
+
+# Installed in every base root: what the package depends on, what autopkgtest's unshare backend
+# needs (apt-utils) and the TLS clients of scenario 10.  The .deb's own Depends are added to this.
+BASE_PACKAGES = (
+    "python3", "python3-cryptography", "python3-yaml", "openssl", "debconf", "ca-certificates",
+    "apt-utils", "curl", "gnutls-bin",
+)
+
+MIRROR = os.environ.get("XIVO_CERTS_TEST_MIRROR", "http://deb.debian.org/debian")
+CACHE = os.environ.get("XIVO_CERTS_TEST_CACHE", "/var/cache/xivo-certs-tests")
+WORK = os.environ.get("XIVO_CERTS_TEST_WORK", "/var/tmp/xivo-certs-tests")
+RECIPE = "2"  # bump to rebuild every cached base
+
+# What a Debian machine's /etc/hosts says (the installer writes it; bookworm's apt variant has none,
+# trixie's mmdebstrap copies the host's): loopback names only, the same on both.
+HOSTS_HOOK = ('printf "127.0.0.1\\tlocalhost\\n::1\\t\\tlocalhost ip6-localhost ip6-loopback\\n'
+              'ff02::1\\t\\tip6-allnodes\\nff02::2\\t\\tip6-allrouters\\n" > "$1/etc/hosts"')
+
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def log(msg):
+    print(f"[debroot] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------- .deb files
+
+def deb_fields(deb):
+    out = subprocess.run(["dpkg-deb", "-f", deb], check=True, capture_output=True, text=True).stdout
+    fields, key = {}, None
+    for line in out.splitlines():
+        if line[:1] in (" ", "\t") and key:
+            fields[key] += "\n" + line
+        elif ":" in line:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return fields
+
+
+def deb_depends(deb):
+    """Package names of the .deb's Depends/Pre-Depends (first alternative, no version)."""
+    names = []
+    if not deb:
+        return names
+    fields = deb_fields(deb)
+    for field in ("Pre-Depends", "Depends"):
+        for rel in fields.get(field, "").split(","):
+            alt = rel.split("|")[0].strip()
+            name = re.split(r"[\s(:\[]", alt, maxsplit=1)[0]
+            if name:
+                names.append(name)
+    return names
+
+
+def base_packages(deb=None):
+    return sorted(set(BASE_PACKAGES) | set(deb_depends(deb)))
+
+
+# ------------------------------------------------------------------------------------- base cache
+
+@contextlib.contextmanager
+def _locked(name):
+    os.makedirs(CACHE, exist_ok=True)
+    with open(os.path.join(CACHE, f".{name}.lock"), "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def base_key(suite, packages):
+    blob = json.dumps([RECIPE, suite, MIRROR, sorted(packages)]).encode()
+    return f"{suite}-{hashlib.sha256(blob).hexdigest()[:12]}"
+
+
+def base_tarball(suite, deb=None, packages=None):
+    """Path of the cached mmdebstrap tarball of SUITE, built when missing."""
+    packages = packages or base_packages(deb)
+    key = base_key(suite, packages)
+    tarball = os.path.join(CACHE, f"{key}.tar")
+    with _locked(key):
+        if os.path.exists(tarball):
+            return tarball
+        _prune(suite, keep=key)
+        tmp = os.path.join(CACHE, f"{key}.tmp.tar")
+        cmd = ["mmdebstrap", "--variant=apt", "--mode=root", "--include=" + ",".join(packages),
+               "--aptopt=Acquire::Retries \"3\";", "--dpkgopt=force-unsafe-io",
+               "--customize-hook=" + HOSTS_HOOK, suite, tmp, MIRROR]
+        log(f"building {tarball} ({' '.join(packages)})")
+        t0 = time.monotonic()
+        res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if res.returncode:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise RuntimeError(f"mmdebstrap {suite} failed ({res.returncode}):\n{res.stdout[-4000:]}")
+        os.rename(tmp, tarball)
+        log(f"built {tarball} in {time.monotonic() - t0:.1f}s")
+    return tarball
+
+
+def base_targz(suite, deb=None):
+    """The same base as a .tar.gz (piuparts --basetgz unpacks with tar -z)."""
+    tarball = base_tarball(suite, deb)
+    targz = tarball + ".gz"
+    with _locked(os.path.basename(tarball)):
+        if not os.path.exists(targz):
+            tmp = targz + ".tmp"
+            with open(tmp, "wb") as out:
+                subprocess.run(["gzip", "-1", "-c", tarball], stdout=out, check=True)
+            os.rename(tmp, targz)
+    return targz
+
+
+def base_tree(suite, deb=None):
+    """Unpacked, read-only base tree of SUITE (the lower layer of every overlay)."""
+    tarball = base_tarball(suite, deb)
+    key = os.path.basename(tarball)[:-len(".tar")]
+    tree = os.path.join(CACHE, key + ".tree")
+    done = os.path.join(CACHE, key + ".tree.ok")
+    with _locked(key + ".tree"):
+        if os.path.exists(done):
+            return tree
+        if os.path.exists(tree):
+            _rmtree(tree)
+        os.makedirs(tree)
+        t0 = time.monotonic()
+        subprocess.run(["tar", "-C", tree, "-xf", tarball], check=True)
+        open(done, "w").close()
+        log(f"unpacked {tree} in {time.monotonic() - t0:.1f}s")
+    return tree
+
+
+def _prune(suite, keep):
+    """Drop cached bases of SUITE made from another package list or recipe."""
+    for name in os.listdir(CACHE):
+        if name.startswith(suite + "-") and not name.startswith(keep) and not name.startswith("."):
+            path = os.path.join(CACHE, name)
+            log(f"removing outdated {path}")
+            if os.path.isdir(path) and not os.path.islink(path):
+                _rmtree(path)
+            else:
+                os.unlink(path)
+
+
+def _rmtree(path):
+    subprocess.run(["rm", "-rf", "--one-file-system", path], check=True)
+
+
+def cleanup_stale():
+    """Unmount overlays left by a killed run and remove their directories."""
+    if not os.path.isdir(WORK):
+        return
+    with open("/proc/self/mountinfo") as fh:
+        mounts = [line.split()[4] for line in fh]
+    for mnt in sorted((m for m in mounts if m.startswith(WORK + "/")), reverse=True):
+        pid = mnt[len(WORK) + 1:].split("/")[0].split("-")[0]
+        if pid.isdigit() and os.path.exists(f"/proc/{pid}") and int(pid) != os.getpid():
+            continue  # another live run
+        subprocess.run(["umount", "-l", mnt], check=False)
+    for name in os.listdir(WORK):
+        pid = name.split("-")[0]
+        if pid.isdigit() and (not os.path.exists(f"/proc/{pid}") or int(pid) == os.getpid()):
+            if not _is_mounted_below(os.path.join(WORK, name)):
+                _rmtree(os.path.join(WORK, name))
+
+
+def _is_mounted_below(path):
+    with open("/proc/self/mountinfo") as fh:
+        return any(line.split()[4].startswith(path + "/") or line.split()[4] == path for line in fh)
+
+
+# ------------------------------------------------------------------------------------------- roots
+
+class CommandFailed(AssertionError):
+    pass
+
+
+class Result:
+    def __init__(self, cmd, rc, out, err, seconds):
+        self.cmd, self.rc, self.out, self.err, self.seconds = cmd, rc, out, err, seconds
+
+    @property
+    def output(self):
+        return self.out + self.err
+
+    def __repr__(self):
+        return f"<{self.cmd!r} rc={self.rc} {self.seconds:.2f}s>"
+
+
+class Root:
+    """A fresh overlay root on top of a base tree; commands run inside with chroot."""
+
+    def __init__(self, suite, lower, label):
+        self.suite, self.label, self.lower = suite, label, lower
+        os.makedirs(WORK, exist_ok=True)
+        self.dir = tempfile.mkdtemp(prefix=f"{os.getpid()}-{suite}-", dir=WORK)
+        self.upper = os.path.join(self.dir, "upper")
+        self.merged = os.path.join(self.dir, "root")
+        work = os.path.join(self.dir, "work")
+        for d in (self.upper, self.merged, work):
+            os.mkdir(d)
+        opts = f"lowerdir={lower},upperdir={self.upper},workdir={work}"
+        subprocess.run(["mount", "-t", "overlay", "overlay", "-o", opts, self.merged], check=True)
+        self.mounted = True
+        self.log = []  # (command, rc, seconds)
+
+    # -- lifetime
+    def close(self):
+        if self.mounted:
+            for _ in range(20):
+                if subprocess.run(["umount", self.merged], capture_output=True).returncode == 0:
+                    break
+                time.sleep(0.2)
+            else:
+                subprocess.run(["umount", "-l", self.merged], check=False)
+            self.mounted = False
+        if not _is_mounted_below(self.dir):
+            _rmtree(self.dir)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- commands
+    def command(self, script, env=None):
+        envs = {"PATH": PATH, "HOME": "/root", "LC_ALL": "C.UTF-8", "TERM": "dumb",
+                "DEBIAN_FRONTEND": "noninteractive", "DEBCONF_NONINTERACTIVE_SEEN": "true"}
+        envs.update(env or {})
+        return (["unshare", "--mount", "--pid", "--fork", "--kill-child",
+                 f"--mount-proc={self.merged}/proc", "chroot", self.merged, "/usr/bin/env", "-i"]
+                + [f"{k}={v}" for k, v in envs.items()] + ["/bin/sh", "-c", script])
+
+    def run(self, script, check=True, input=None, env=None, timeout=600, tty_input=None):
+        """Run a shell script inside the root; check=True fails the test on a non-zero exit.
+
+        tty_input: the script's stdin is a terminal (a pty) holding these lines, for debconf's
+        interactive teletype frontend, which refuses a stdin that is not a tty."""
+        t0 = time.monotonic()
+        try:
+            if tty_input is None:
+                p = subprocess.run(self.command(script, env), input=input, capture_output=True,
+                                   text=True, timeout=timeout)
+            else:
+                p = self._run_tty(script, env, tty_input, timeout)
+        except subprocess.TimeoutExpired as e:
+            raise CommandFailed(f"{self.label}: `{script}` timed out after {timeout}s\n"
+                                f"{e.stdout}\n{e.stderr}") from None
+        res = Result(script, p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
+        self.log.append(res)
+        if check and p.returncode != 0:
+            raise CommandFailed(f"{self.label}: `{script}` exited {p.returncode}\n"
+                                f"--- stdout\n{p.stdout[-6000:]}\n--- stderr\n{p.stderr[-6000:]}")
+        return res
+
+    def _run_tty(self, script, env, tty_input, timeout):
+        import fcntl as _fcntl
+        import pty
+        import struct
+        import termios
+        import threading
+        master, slave = pty.openpty()
+        _fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 200, 200, 0, 0))
+        echoed = []
+
+        def drain():
+            while True:
+                try:
+                    data = os.read(master, 4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                echoed.append(data)
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        os.write(master, tty_input.encode())
+        try:
+            p = subprocess.run(self.command(script, env), stdin=slave, capture_output=True,
+                               text=True, timeout=timeout)
+        finally:
+            os.close(slave)
+            reader.join(2)
+            os.close(master)
+        return p
+
+    def popen(self, script, env=None):
+        return subprocess.Popen(self.command(script, env), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    # -- files (host view of the root)
+    def host(self, path):
+        return os.path.join(self.merged, path.lstrip("/"))
+
+    def exists(self, path):
+        return os.path.lexists(self.host(path))
+
+    def read(self, path):
+        with open(self.host(path), "rb") as fh:
+            return fh.read()
+
+    def text(self, path):
+        return self.read(path).decode()
+
+    def write(self, path, data, mode=0o644, uid=0, gid=0):
+        host = self.host(path)
+        os.makedirs(os.path.dirname(host), exist_ok=True)
+        if isinstance(data, str):
+            data = data.encode()
+        with open(host, "wb") as fh:
+            fh.write(data)
+        os.chown(host, uid, gid)
+        os.chmod(host, mode)
+
+    def append(self, path, data):
+        with open(self.host(path), "a") as fh:
+            fh.write(data)
+
+    def mkdir(self, path, mode=0o755):
+        os.makedirs(self.host(path), mode=mode, exist_ok=True)
+
+    def lstat(self, path):
+        return os.lstat(self.host(path))
+
+    def owner_mode(self, path):
+        st = self.lstat(path)
+        return (st.st_uid, st.st_gid, st.st_mode & 0o7777)
+
+    def readlink(self, path):
+        return os.readlink(self.host(path))
+
+    def sha256(self, path):
+        return hashlib.sha256(self.read(path)).hexdigest()
+
+    def glob(self, pattern):
+        import glob as _glob
+        n = len(self.merged)
+        return sorted(p[n:] for p in _glob.glob(self.host(pattern)))
+
+    def copy_in(self, src, path, mode=0o644):
+        self.write(path, open(src, "rb").read(), mode=mode)
+
+    # -- package helpers
+    def apt_install(self, *debs, extra="", env=None, check=True):
+        """apt-get install the given .deb files (copied into /tmp/debs of the root)."""
+        names = []
+        for deb in debs:
+            name = os.path.basename(deb)
+            self.copy_in(deb, f"/tmp/debs/{name}")
+            names.append(f"/tmp/debs/{name}")
+        res = self.run("apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "
+                       f"{extra} " + " ".join(shlex.quote(n) for n in names), env=env, check=check)
+        self.run("rm -rf /tmp/debs")
+        return res
+
+    def preseed(self, *lines):
+        self.run("debconf-set-selections", input="".join(line + "\n" for line in lines))
+
+    def add_hosts(self, line):
+        self.append("/etc/hosts", line.rstrip("\n") + "\n")
+
+    def state(self, path="/var/lib/xivo-certs/state"):
+        values = {}
+        if not self.exists(path):
+            return None
+        for line in self.text(path).splitlines():
+            if "=" in line and not line.startswith("#"):
+                k, _, v = line.partition("=")
+                values.setdefault(k.strip(), v.strip())
+        return values
+
+    # -- whole-tree views (for purge checks)
+    def file_list(self, exclude=()):
+        """Relative paths of everything in the root, minus /proc and the excluded prefixes."""
+        found = set()
+        for top, dirs, files in os.walk(self.merged):
+            rel = os.path.relpath(top, self.merged)
+            rel = "/" if rel == "." else "/" + rel
+            if rel == "/proc":
+                dirs[:] = []
+                continue
+            for name in dirs + files:
+                p = os.path.join(rel, name)
+                if not any(p == e or p.startswith(e.rstrip("/") + "/") for e in exclude):
+                    found.add(p)
+        return found
+
+    def changed_paths(self):
+        """Paths the overlay's upper layer holds: everything created, changed or deleted."""
+        out = set()
+        for top, dirs, files in os.walk(self.upper):
+            rel = os.path.relpath(top, self.upper)
+            for name in dirs + files:
+                out.add("/" + os.path.normpath(os.path.join(rel, name)))
+        return out
+
+    def describe(self, path, top=None):
+        """(type, uid, gid, mode, content digest or link target) of PATH in the root (or in the
+        tree TOP, e.g. self.lower: the root as it was before anything ran), None if absent."""
+        import stat as S
+        host = os.path.join(top or self.merged, path.lstrip("/"))
+        try:
+            st = os.lstat(host)
+        except FileNotFoundError:
+            return None
+        if S.S_ISLNK(st.st_mode):
+            kind, what = "link", os.readlink(host)
+        elif S.S_ISDIR(st.st_mode):
+            kind, what = "dir", ""
+        elif S.S_ISREG(st.st_mode):
+            with open(host, "rb") as fh:
+                kind, what = "file", hashlib.sha256(fh.read()).hexdigest()
+        elif S.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+            return None  # an overlay whiteout: deleted
+        else:
+            kind, what = "other", ""
+        return (kind, st.st_uid, st.st_gid, oct(st.st_mode & 0o7777), what)
+
+
+# ------------------------------------------------------------------------------- stand-in packages
+
+def build_deb(outdir, name, version, files, description, fields=None, scripts=None):
+    """Build a tiny Architecture: all .deb with dpkg-deb.
+
+    files: {path: bytes | None (directory)}; scripts: {postinst: text, ...}.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(os.path.join(tmp, "DEBIAN"))
+        control = {"Package": name, "Version": version, "Architecture": "all",
+                   "Maintainer": "xivo-certs tests <tests@example.invalid>", "Section": "admin",
+                   "Priority": "optional"}
+        control.update(fields or {})
+        text = "".join(f"{k}: {v}\n" for k, v in control.items())
+        text += f"Description: {description}\n test stand-in built by tests/package/debroot.py\n"
+        with open(os.path.join(tmp, "DEBIAN", "control"), "w") as fh:
+            fh.write(text)
+        for sname, body in (scripts or {}).items():
+            p = os.path.join(tmp, "DEBIAN", sname)
+            with open(p, "w") as fh:
+                fh.write(body)
+            os.chmod(p, 0o755)
+        for path, data in files.items():
+            p = os.path.join(tmp, path.lstrip("/"))
+            if data is None:
+                os.makedirs(p, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(p), exist_ok=True)
+                with open(p, "wb") as fh:
+                    fh.write(data)
+        for top, dirs, fs in os.walk(tmp):
+            for d in dirs:
+                os.chmod(os.path.join(top, d), 0o755)
+            for f in fs:
+                if os.path.basename(top) != "DEBIAN" or f == "control":
+                    os.chmod(os.path.join(top, f), 0o644)
+        out = os.path.join(outdir, f"{name}_{version}_all.deb")
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", tmp, out],
+                       check=True, capture_output=True)
+        return out
+
+
+def build_standins(outdir):
+    """The two packages the scenarios need besides the real one.
+
+    xivo-certs 15.11: what XiVO shipped before 15.12 -- no certificate management; the
+    directory /usr/share/xivo-certs/ and a changelog, nothing else.
+    xivo-newd 1.0: a XiVO daemon installed later, shipping its conf.d directories.
+    """
+    os.makedirs(outdir, exist_ok=True)
+    old = build_deb(outdir, "xivo-certs", "15.11", {
+        "/usr/share/xivo-certs/": None,
+        "/usr/share/doc/xivo-certs/README": b"xivo-certs 15.11 stand-in: manages no certificate.\n",
+    }, "XiVO certificates (15.11 stand-in)")
+    newd = build_deb(outdir, "xivo-newd", "1.0", {
+        "/etc/xivo-newd/conf.d/": None,
+        "/etc/xivo-newd/config.yml": b"rest_api:\n  https:\n    listen: 127.0.0.1\n",
+        "/etc/wazo-newd/conf.d/": None,
+        "/usr/share/doc/xivo-newd/README": b"stand-in XiVO daemon\n",
+    }, "XiVO new daemon (stand-in)")
+    return {"old": old, "newd": newd}
+
+
+def make_repo(repodir, debs):
+    """A flat apt repository ('deb [trusted=yes] file:DIR ./') holding DEBS."""
+    os.makedirs(repodir, exist_ok=True)
+    stanzas = []
+    for deb in debs:
+        name = os.path.basename(deb)
+        dest = os.path.join(repodir, name)
+        if os.path.abspath(deb) != os.path.abspath(dest):
+            shutil.copyfile(deb, dest)
+        data = open(dest, "rb").read()
+        ctl = subprocess.run(["dpkg-deb", "-f", dest], check=True, capture_output=True,
+                             text=True).stdout.rstrip("\n")
+        stanzas.append(f"{ctl}\nFilename: ./{name}\nSize: {len(data)}\n"
+                       f"MD5sum: {hashlib.md5(data).hexdigest()}\n"
+                       f"SHA256: {hashlib.sha256(data).hexdigest()}\n")
+    packages = "\n".join(stanzas).encode()
+    with open(os.path.join(repodir, "Packages"), "wb") as fh:
+        fh.write(packages)
+    date = time.strftime("%a, %d %b %Y %H:%M:%S UTC", time.gmtime())
+    with open(os.path.join(repodir, "Release"), "w") as fh:
+        fh.write(f"Origin: xivo-certs tests\nLabel: xivo-certs tests\nDate: {date}\n"
+                 f"MD5Sum:\n {hashlib.md5(packages).hexdigest()} {len(packages)} Packages\n"
+                 f"SHA256:\n {hashlib.sha256(packages).hexdigest()} {len(packages)} Packages\n")
+    return repodir
+
+
+def newest_deb(distdir):
+    """The highest-versioned dist/xivo-certs_*_all.deb."""
+    import functools
+    debs = [os.path.join(distdir, n) for n in os.listdir(distdir)
+            if re.fullmatch(r"xivo-certs_[^_]+_all\.deb", n)] if os.path.isdir(distdir) else []
+    if not debs:
+        return None
+
+    def cmp(a, b):
+        va, vb = (os.path.basename(x).split("_")[1] for x in (a, b))
+        if va == vb:
+            return 0
+        gt = subprocess.run(["dpkg", "--compare-versions", va, "gt", vb]).returncode == 0
+        return 1 if gt else -1
+    return sorted(debs, key=functools.cmp_to_key(cmp))[-1]
+
+
+def main(argv):
+    if not argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd, args = argv[0], argv[1:]
+    deb = None
+    if "--deb" in args:
+        i = args.index("--deb")
+        deb = args[i + 1] or None
+        del args[i:i + 2]
+    if cmd == "tarball":
+        gz = "--gz" in args
+        for suite in (a for a in args if a != "--gz"):
+            print(base_targz(suite, deb) if gz else base_tarball(suite, deb))
+        return 0
+    if cmd == "tree":
+        for suite in args:
+            print(base_tree(suite, deb))
+        return 0
+    if cmd == "standins":
+        for path in build_standins(args[0]).values():
+            print(path)
+        return 0
+    if cmd == "repo":
+        print(make_repo(args[0], args[1:]))
+        return 0
+    if cmd == "newest-deb":
+        deb = newest_deb(args[0] if args else "dist")
+        if not deb:
+            print("no dist/xivo-certs_*_all.deb", file=sys.stderr)
+            return 1
+        print(deb)
+        return 0
+    print(f"unknown command {cmd}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,413 @@
+"""Scenarios 1-9 of the issue "Scenario tests in real Debian roots", on Debian 12 and 13.
+
+Each test gets a fresh root (an overlay on the cached mmdebstrap base of its distribution), drives it
+with the real apt, dpkg, debconf-set-selections and dpkg-reconfigure, and asserts outcomes: bytes,
+names, owners and modes, parsed YAML, link targets, exit codes.  A failure names the scenario, the
+distribution and every difference found.
+"""
+
+import posixpath
+import re
+
+import pytest
+
+import pki
+from helpers import (APT_HOOK, CA, CERT, CONFD_DIRS, KEY, LINK_NAME, OVERRIDE, SETTINGS, STATE,
+                     WWW_DATA, Check, add_record_hook, add_trusted_ca, check_default_pair,
+                     check_no_override, check_override, check_pair_files, check_status_ok,
+                     confd_dirs, hook_runs, prepare_daemons, put_pair, status)
+
+ADMIN_HOST = "xivo.example.com"
+ADMIN_HOST2 = "pbx.example.org"
+
+
+def fresh(root, *, daemons=True, record=True):
+    if daemons:
+        prepare_daemons(root)
+    if record:
+        add_record_hook(root)
+
+
+def resolvable(root, *names):
+    """The override's host must resolve to this machine: the admin's /etc/hosts line."""
+    root.add_hosts("127.0.1.1\t" + " ".join(names))
+
+
+def install(root, deb, check, what="install"):
+    res = root.apt_install(deb)
+    check.eq(res.rc, 0, f"apt-get install exit code ({what})")
+    return res
+
+
+@pytest.fixture(scope="module")
+def pki_set(tmp_path_factory):
+    """Admin certificates: one from a CA the test adds to the system trust store, one from a
+    private CA (chain in server.crt), one self-signed; all for xivo.example.com."""
+    trusted_ca_key, trusted_ca = pki.make_ca("xivo-certs tests trusted root CA")
+    private_ca_key, private_ca = pki.make_ca("xivo-certs tests private CA")
+    out = {"trusted_ca": trusted_ca, "private_ca": private_ca}
+    k, c = pki.make_leaf(trusted_ca_key, trusted_ca, [ADMIN_HOST])
+    out["trusted"] = (pki.cert_pem(c), pki.key_pem(k))
+    k, c = pki.make_leaf(private_ca_key, private_ca, [ADMIN_HOST])
+    out["private"] = (pki.cert_pem(c) + pki.cert_pem(private_ca), pki.key_pem(k))
+    k, c = pki.make_leaf(None, None, [ADMIN_HOST])
+    out["selfsigned"] = (pki.cert_pem(c), pki.key_pem(k))
+    k, c = pki.make_leaf(None, None, [ADMIN_HOST2], key_type="ec:p256")
+    out["selfsigned2"] = (pki.cert_pem(c), pki.key_pem(k))
+    return out
+
+
+def expected_verify(kind):
+    return True if kind == "trusted" else CA
+
+
+def check_ca_file(root, check, kind, pki_set, pair_pem):
+    """ca.crt: absent for a trusted chain; the private CA, or the self-signed certificate itself."""
+    if kind == "trusted":
+        check.true(not root.exists(CA), f"{CA} should be absent for a certificate the system trusts")
+        return
+    if not check.true(root.exists(CA), f"{CA} missing"):
+        return
+    check.eq(root.owner_mode(CA), (0, WWW_DATA, 0o644), f"{CA} (uid, gid, mode)")
+    got = [pki.info(pki.cert_pem(c))["fingerprint"] for c in pki.load_certs(root.read(CA))]
+    want = (pki.info(pki.cert_pem(pki_set["private_ca"]))["fingerprint"] if kind == "private"
+            else pki.info(pair_pem)["fingerprint"])
+    check.true(want in got, f"{CA} should hold the {kind} CA certificate {want[:16]}..., holds "
+               f"{[g[:16] for g in got]}")
+
+
+def check_admin_installed(root, check, kind, pki_set, crt, key, what, host=ADMIN_HOST):
+    """The admin's pair in place, untouched, with the override and links it needs.
+    kind: trusted (verify True), private or selfsigned (verify the CA file)."""
+    check.eq(root.read(CERT), crt, f"server.crt bytes ({what})")
+    check.eq(root.read(KEY), key, f"server.key bytes ({what})")
+    check_pair_files(root, check)
+    check_override(root, check, host, expected_verify(kind))
+    check_ca_file(root, check, kind, pki_set, crt)
+    data = check_status_ok(root, check, what)
+    if data:
+        check.eq(data.get("default"), False, f"status default ({what})")
+        ov = data.get("override") or {}
+        check.eq(ov.get("needed"), True, f"status override.needed ({what})")
+        check.eq(ov.get("state"), "managed", f"status override.state ({what})")
+        links = {item.get("path"): item.get("state") for item in ov.get("links") or []}
+        for d in confd_dirs(root):
+            check.eq(links.get(posixpath.join(d, LINK_NAME)), "managed", f"status link state of {d}")
+
+
+# ----------------------------------------------------------------------------------------------- 1
+
+def test_s01_fresh_install(root, deb):
+    check = Check(root)
+    fresh(root)
+    res = install(root, deb, check)
+    lines = [ln for ln in _package_lines(res.output) if ln.strip()]
+    check.true(len(lines) <= 4, f"install output should be short, xivo-certs printed {len(lines)} "
+               f"lines: {lines}")
+    check.true(not any(re.search(r"(\.\.\.\.\.|\+\+\+\+\+|\*\*\*\*\*)", ln) for ln in lines),
+               f"openssl progress dots in the install output: {lines}")
+    data = check_status_ok(root, check, "after install")
+    first = check_default_pair(root, check, "localhost", "rsa:2048", data)
+    check_no_override(root, check)
+    runs = hook_runs(root)
+    if first:
+        check.eq(runs, [["install", first["fingerprint"], "localhost", "yes"]],
+                 "hook runs after install (reason, fingerprint, hostname, default)")
+    check.true(root.exists(SETTINGS), f"{SETTINGS} missing")
+    check.true(root.exists(APT_HOOK), f"{APT_HOOK} missing")
+    show = root.run("debconf-show xivo-certs", check=False).out
+    check.true(re.search(r"xivo-certs/hostname: localhost", show), f"debconf-show: {show!r}")
+    # Nothing to do: sync and a second apt run leave the pair and the hooks alone.
+    before = (root.read(CERT), root.read(KEY))
+    check.eq(root.run("xivo-certs sync", check=False).rc, 0, "`xivo-certs sync` exit code")
+    check.eq(root.run("xivo-certs ensure --reason install", check=False).rc, 0,
+             "`xivo-certs ensure` (nothing to do) exit code")
+    check.eq((root.read(CERT), root.read(KEY)), before, "pair bytes after a no-op sync/ensure")
+    check.eq(len(hook_runs(root)), 1, "hook runs after a no-op sync/ensure")
+    check.done()
+
+
+def _package_lines(output):
+    from helpers import apt_package_lines
+    return apt_package_lines(output)
+
+
+# ----------------------------------------------------------------------------------------------- 2
+
+def test_s02_preseed_then_reconfigure(root, deb):
+    check = Check(root)
+    fresh(root)
+    root.preseed("xivo-certs xivo-certs/hostname string pbx1.example.com",
+                 "xivo-certs xivo-certs/key-type select ec:p384")
+    install(root, deb, check)
+    data = check_status_ok(root, check, "after install")
+    first = check_default_pair(root, check, "pbx1.example.com", "ec:p384", data)
+    check_no_override(root, check)  # a default certificate covers localhost: no override
+    check.eq([r[0] for r in hook_runs(root)], ["install"], "hook runs after a preseeded install")
+    check.done("install with preseeded pbx1.example.com, ec:p384")
+
+    # dpkg-reconfigure as an admin does it, at a terminal: an invalid name first (explained,
+    # asked again), then the new name.
+    res = root.run("dpkg-reconfigure -fteletype -phigh xivo-certs", tty_input="bad_name!\n"
+                   "pbx2.example.com\n", env={"DEBIAN_FRONTEND": "teletype"}, check=False)
+    check.eq(res.rc, 0, f"dpkg-reconfigure exit code: {res.output[-800:]!r}")
+    check.true("bad_name!" in res.output and res.output.count("Host name of the HTTPS") >= 2,
+               "an invalid host name should be explained and asked again")
+    data = check_status_ok(root, check, "after reconfigure")
+    second = check_default_pair(root, check, "pbx2.example.com", "ec:p384", data)
+    check_no_override(root, check)
+    runs = hook_runs(root)
+    if first and second:
+        check.true(first["fingerprint"] != second["fingerprint"], "certificate not regenerated")
+        check.eq(runs, [["install", first["fingerprint"], "pbx1.example.com", "yes"],
+                        ["reconfigure", second["fingerprint"], "pbx2.example.com", "yes"]],
+                 "hook runs after reconfigure (one per change)")
+    check.done("dpkg-reconfigure to pbx2.example.com")
+
+    # Reconfigure without a change (non-interactive): nothing moves, no hook runs.
+    before = (root.read(CERT), root.read(KEY))
+    res = root.run("dpkg-reconfigure -fnoninteractive xivo-certs", check=False)
+    check.eq(res.rc, 0, f"dpkg-reconfigure -fnoninteractive exit code: {res.output[-500:]!r}")
+    check.eq((root.read(CERT), root.read(KEY)), before, "pair bytes after a no-change reconfigure")
+    check.eq(len(hook_runs(root)), 2, "hook runs after a no-change reconfigure")
+    check.eq(root.state().get("hostname"), "pbx2.example.com", "state hostname")
+    check.done("dpkg-reconfigure without a change")
+
+
+# ----------------------------------------------------------------------------------------------- 3
+
+def test_s03_upgrade_from_15_11(root, deb, standins):
+    check = Check(root)
+    fresh(root)
+    install(root, standins["old"], check, "stand-in 15.11")
+    check.true(not root.exists(CERT), "the 15.11 stand-in should leave no certificate")
+    res = install(root, deb, check, "upgrade to the real package")
+    check.true("Unpacking xivo-certs" in res.output and "over (15.11)" in res.output,
+               "apt should upgrade over 15.11")
+    data = check_status_ok(root, check, "after the upgrade")
+    first = check_default_pair(root, check, "localhost", "rsa:2048", data)
+    check_no_override(root, check)
+    if first:
+        check.eq(hook_runs(root), [["upgrade", first["fingerprint"], "localhost", "yes"]],
+                 "hook runs after the upgrade")
+    check.done()
+
+
+# ----------------------------------------------------------------------------------------------- 4
+
+@pytest.mark.parametrize("weak", ["nosan", "sha1", "rsa1024", "expiring"])
+def test_s04_upgrade_regenerates_weak_default(root, deb, standins, weak, tmp_path):
+    """The old package's own certificate (CN=localhost, self-signed by `openssl req`, no state
+    file) is weak: the upgrade replaces it with a strong one."""
+    check = Check(root)
+    fresh(root)
+    install(root, standins["old"], check, "stand-in 15.11")
+    crt, key = pki.openssl_weak_pair(str(tmp_path), weak)
+    old = pki.info(crt)
+    root.write(CERT, crt, mode=0o644, gid=WWW_DATA)
+    root.write(KEY, key, mode=0o640, gid=WWW_DATA)
+    install(root, deb, check, "upgrade to the real package")
+    data = check_status_ok(root, check, "after the upgrade")
+    new = check_default_pair(root, check, "localhost", "rsa:2048", data)
+    if new:
+        check.true(new["fingerprint"] != old["fingerprint"], f"weak ({weak}) certificate kept")
+        check.eq([r[0] for r in hook_runs(root)], ["upgrade"], "hook runs after the upgrade")
+    check_no_override(root, check)
+    check.done(f"weak certificate: {weak}")
+
+
+# ----------------------------------------------------------------------------------------------- 5
+
+@pytest.mark.parametrize("kind", ["trusted", "private", "selfsigned"])
+def test_s05_upgrade_keeps_admin_certificate(root, deb, deb_next, standins, pki_set, kind):
+    """An admin followed the seed on 15.11 (own pair in place); the upgrade to the real package,
+    then to a newer version of it, leaves the pair untouched byte for byte, writes the managed
+    override (verify True, or the CA file) and links it into every conf.d."""
+    check = Check(root)
+    fresh(root)
+    resolvable(root, ADMIN_HOST)
+    if kind == "trusted":
+        add_trusted_ca(root, pki_set["trusted_ca"])
+    install(root, standins["old"], check, "stand-in 15.11")
+    crt, key = pki_set[kind]
+    root.write(CERT, crt, mode=0o644, gid=WWW_DATA)
+    root.write(KEY, key, mode=0o640, gid=WWW_DATA)
+    install(root, deb, check, "upgrade 15.11 -> real")
+    check_admin_installed(root, check, kind, pki_set, crt, key, "after the upgrade from 15.11")
+    fp = pki.info(crt)["fingerprint"]
+    check.eq(hook_runs(root), [["upgrade", fp, ADMIN_HOST, "no"]], "hook runs after the upgrade")
+    check.done("upgrade from 15.11")
+
+    install(root, deb_next, check, "upgrade real -> real+t1")
+    check_admin_installed(root, check, kind, pki_set, crt, key, "after the upgrade to +t1")
+    check.eq(len(hook_runs(root)), 1, "hook runs after an upgrade that changes nothing")
+    check.done("upgrade of the package over itself")
+
+
+# ----------------------------------------------------------------------------------------------- 6
+
+def test_s06_manual_replacement_then_sync(root, deb, pki_set):
+    """The seed's procedure: cp the admin's files over the default pair, then what the path unit
+    runs (xivo-certs sync); later mv another pair over it."""
+    check = Check(root)
+    fresh(root)
+    resolvable(root, ADMIN_HOST, ADMIN_HOST2)
+    install(root, deb, check)
+    check_no_override(root, check)
+
+    crt, key = pki_set["private"]
+    put_pair(root, crt, key, how="cp")
+    res = root.run("xivo-certs sync", check=False)
+    check.eq(res.rc, 0, f"`xivo-certs sync` after cp: {res.output[-500:]!r}")
+    check_admin_installed(root, check, "private", pki_set, crt, key, "after cp + sync")
+    runs = hook_runs(root)
+    check.eq([r[0] for r in runs], ["install", "sync"], "hook runs after cp + sync")
+    check.eq(runs[-1][1:] if runs else None, [pki.info(crt)["fingerprint"], ADMIN_HOST, "no"],
+             "hook environment on sync")
+    res = root.run("xivo-certs sync", check=False)
+    check.eq(res.rc, 0, "second `xivo-certs sync` exit code")
+    check.eq(len(hook_runs(root)), 2, "hook runs after a second (no-op) sync")
+    check.done("cp then sync")
+
+    # mv'd files keep the owner and mode they had (root:root, key 0600): README says the next
+    # sync gives them the table's (root:www-data, 0644/0640).
+    crt2, key2 = pki_set["selfsigned2"]
+    put_pair(root, crt2, key2, how="mv", mode=0o600, owner=(0, 0))
+    res = root.run("xivo-certs sync", check=False)
+    check.eq(res.rc, 0, f"`xivo-certs sync` after mv: {res.output[-500:]!r}")
+    check_admin_installed(root, check, "selfsigned", pki_set, crt2, key2, "after mv + sync",
+                          host=ADMIN_HOST2)
+    check.eq([r[0] for r in hook_runs(root)], ["install", "sync", "sync"], "hook runs after mv + sync")
+    check.done("mv then sync")
+
+
+# ----------------------------------------------------------------------------------------------- 7
+
+@pytest.mark.parametrize("cert", ["admin", "default"])
+def test_s07_daemon_installed_later(root, deb, standins, pki_set, cert):
+    """apt's DPkg::Post-Invoke (xivo-certs sync --quiet) links the override into the conf.d of
+    a daemon installed later -- only when the override is needed."""
+    check = Check(root)
+    fresh(root)
+    resolvable(root, ADMIN_HOST)
+    install(root, deb, check)
+    if cert == "admin":
+        crt, key = pki_set["selfsigned"]
+        put_pair(root, crt, key, how="cp")
+        root.run("xivo-certs sync")
+        check_admin_installed(root, check, "selfsigned", pki_set, crt, key, "before xivo-newd")
+    runs_before = len(hook_runs(root))
+    res = install(root, standins["newd"], check, "xivo-newd (a daemon installed later)")
+    new_dirs = ["/etc/xivo-newd/conf.d", "/etc/wazo-newd/conf.d"]
+    if cert == "admin":
+        check_override(root, check, ADMIN_HOST, CA, dirs=CONFD_DIRS + new_dirs)
+        check.eq(len(hook_runs(root)), runs_before + 1, "hook runs after installing xivo-newd")
+        check_status_ok(root, check, "after xivo-newd")
+    else:
+        check_no_override(root, check)
+        check.true(not root.exists(OVERRIDE), "no override for a default certificate")
+    check.true("E:" not in res.output, f"apt reported an error: {res.output[-500:]!r}")
+    check.done(f"{cert} certificate")
+
+
+# ----------------------------------------------------------------------------------------------- 8
+
+def test_s08_revert(root, deb, pki_set):
+    """The later documented revert: rm server.{key,crt}; dpkg-reconfigure xivo-certs."""
+    check = Check(root)
+    fresh(root)
+    resolvable(root, ADMIN_HOST)
+    install(root, deb, check)
+    crt, key = pki_set["private"]
+    put_pair(root, crt, key, how="cp")
+    root.run("xivo-certs sync")
+    check_admin_installed(root, check, "private", pki_set, crt, key, "admin certificate")
+    check.done("admin certificate in place")
+
+    res = root.run(f"rm {KEY} {CERT} && dpkg-reconfigure -fnoninteractive xivo-certs", check=False)
+    check.eq(res.rc, 0, f"rm + dpkg-reconfigure exit code: {res.output[-800:]!r}")
+    data = check_status_ok(root, check, "after the revert")
+    new = check_default_pair(root, check, "localhost", "rsa:2048", data)
+    check_no_override(root, check)
+    check.true(not root.exists(CA), f"{CA} should be gone with the override")
+    if new:
+        check.eq(hook_runs(root)[-1][:2] if hook_runs(root) else None, ["reconfigure", new["fingerprint"]],
+                 "last hook run (the revert)")
+    check.done("after rm + dpkg-reconfigure")
+
+
+# ----------------------------------------------------------------------------------------------- 9
+
+# What apt, dpkg and debconf keep about every package, and logs: not files the package made.
+BOOKKEEPING = ["/var/lib/dpkg", "/var/lib/apt", "/var/cache/apt", "/var/cache/debconf",
+               "/var/log", "/tmp", "/var/tmp", "/root/.cache"]
+
+
+def _bookkeeping(path):
+    return any(path == b or path.startswith(b + "/") for b in BOOKKEEPING)
+
+
+def _left_behind(root, before_list, before_desc):
+    """Compare the root after purge with the root before install: paths added, paths removed,
+    and paths whose type, owner, mode or content changed (every path the overlay's upper layer
+    holds now, compared with its state before the install -- from the lower layer when the
+    scenario had not touched it yet)."""
+    after_list = root.file_list(BOOKKEEPING)
+    added = sorted(after_list - before_list)
+    removed = sorted(before_list - after_list)
+    changed = []
+    for p in sorted(root.changed_paths()):
+        if _bookkeeping(p) or p not in before_list or p not in after_list:
+            continue
+        was = before_desc[p] if p in before_desc else root.describe(p, top=root.lower)
+        now = root.describe(p)
+        if was != now:
+            changed.append(f"{p}: {was} -> {now}")
+    return added, removed, changed
+
+
+@pytest.mark.parametrize("cert", ["default", "admin"])
+def test_s09_remove_then_purge(root, deb, pki_set, cert):
+    check = Check(root)
+    fresh(root)
+    resolvable(root, ADMIN_HOST)
+    before_list = root.file_list(BOOKKEEPING)
+    before_desc = {p: root.describe(p) for p in root.changed_paths()}
+    install(root, deb, check)
+    if cert == "admin":
+        crt, key = pki_set["selfsigned"]
+        put_pair(root, crt, key, how="cp")
+        root.run("xivo-certs sync")
+        check_admin_installed(root, check, "selfsigned", pki_set, crt, key, "admin certificate")
+    kept = {p: root.describe(p) for p in [CERT, KEY, SETTINGS, STATE, OVERRIDE, CA]
+            + [posixpath.join(d, LINK_NAME) for d in CONFD_DIRS]}
+    check.done("installed")
+
+    res = root.run("apt-get remove -y xivo-certs", check=False)
+    check.eq(res.rc, 0, f"apt-get remove exit code: {res.output[-500:]!r}")
+    for path, desc in kept.items():
+        check.eq(root.describe(path), desc, f"{path} after remove (kind, uid, gid, mode, content)")
+    check.done("after remove")
+
+    res = root.run("apt-get purge -y xivo-certs", check=False)
+    check.eq(res.rc, 0, f"apt-get purge exit code: {res.output[-500:]!r}")
+    added, removed, changed = _left_behind(root, before_list, before_desc)
+    if cert == "admin":
+        backups = root.glob("/var/backups/xivo-certs/purged-*")
+        check.eq(len(backups), 1, "one /var/backups/xivo-certs/purged-* directory")
+        if backups:
+            check.eq(root.read(backups[0] + "/server.crt"), crt, "backed-up server.crt bytes")
+            check.eq(root.read(backups[0] + "/server.key"), key, "backed-up server.key bytes")
+            allowed = {"/var/backups/xivo-certs", backups[0], backups[0] + "/server.crt",
+                       backups[0] + "/server.key"}
+            extra = sorted(set(added) - allowed)
+            check.eq(extra, [], "files left after purge besides the admin's backed-up pair")
+        check.true(not root.exists(CERT) and not root.exists(KEY), "pair still in place after purge")
+        check.true("backups" in res.output, "purge should say where the admin's pair went")
+    else:
+        check.eq(added, [], "files left after purge (not there before the install)")
+    check.eq(removed, [], "files gone after purge that were there before the install")
+    check.eq(changed, [], "files changed by install + purge")
+    show = root.run("debconf-show xivo-certs 2>/dev/null", check=False).out.strip()
+    check.eq(show, "", "debconf answers left after purge")
+    check.done("after purge")
