@@ -6,7 +6,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Debian packages the tests need (installed by `make test-deps` when run as root).
 TEST_DEPS := python3-cryptography python3-yaml python3-pytest python3-hypothesis openssl debianutils
 
-.PHONY: all test check unit test-deps deb install-deb build-deps lintian bench clean
+.PHONY: all test check unit test-deps deb install-deb build-deps lintian bench clean \
+	package-deps package-roots scenarios piuparts autopkgtest
 
 all: deb
 
@@ -14,7 +15,7 @@ all: deb
 unit: test-deps
 	$(PYTEST) -q tests/unit
 
-check: unit lintian
+check: unit lintian scenarios piuparts autopkgtest
 
 test-deps:
 	@missing=$$(for p in $(TEST_DEPS); do dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
@@ -74,3 +75,42 @@ lintian: deb
 		if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian; \
 		else echo "lintian is missing (run as root, or apt-get install lintian)" >&2; exit 1; fi; }
 	lintian --pedantic -I --fail-on error,warning dist/*.changes dist/*.deb
+
+# --- Package tests in real Debian roots (tests/package/, debian/tests/) -----
+# Scenario suite (pytest, marker `package`), piuparts and autopkgtest on
+# Debian 12 and 13. Each distribution's base root is made once with
+# mmdebstrap and cached in /var/cache/xivo-certs-tests/ (see
+# tests/package/debroot.py); `make package-roots` builds both at once.
+PACKAGE_SUITES := bookworm trixie
+PACKAGE_DEPS := mmdebstrap piuparts autopkgtest uidmap gnutls-bin curl openssl \
+	python3-pytest python3-pytest-xdist python3-cryptography python3-yaml dpkg-dev
+DEBROOT := $(PYTHON) tests/package/debroot.py
+# Two workers: the scenarios wait on dpkg and fsync as much as on the CPU.
+SCENARIO_JOBS := 2
+
+package-deps:
+	@missing=$$(for p in $(PACKAGE_DEPS); do dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else echo "missing Debian packages: $$missing (run as root, or apt-get install them)" >&2; exit 1; fi; \
+	fi
+	@# autopkgtest's unshare backend maps root to a range of subordinate ids.
+	@if [ "$$(id -u)" = 0 ]; then for f in /etc/subuid /etc/subgid; do \
+		grep -q '^root:' $$f 2>/dev/null || echo 'root:100000:65536' >> $$f; done; fi
+
+# The cached base tarballs of every suite, built in parallel when missing.
+package-roots: package-deps deb
+	@deb=$$($(DEBROOT) newest-deb dist) && start=$$(date +%s) && pids= && \
+	for s in $(PACKAGE_SUITES); do $(DEBROOT) tree $$s --deb $$deb > /dev/null & pids="$$pids $$!"; done; \
+	fail=0; for p in $$pids; do wait $$p || fail=1; done; \
+	echo "package-roots: $(PACKAGE_SUITES) ready in $$(( $$(date +%s) - start ))s"; exit $$fail
+
+scenarios: package-roots
+	DIST=$$($(DEBROOT) newest-deb dist) XIVO_CERTS_SUITES="$(PACKAGE_SUITES)" \
+		$(PYTEST) -p no:cacheprovider -n $(SCENARIO_JOBS) -q -rA --durations=15 tests/package
+
+piuparts: package-roots
+	tests/package/piuparts.sh $$($(DEBROOT) newest-deb dist) $(PACKAGE_SUITES)
+
+autopkgtest: package-roots
+	tests/package/autopkgtest.sh $$($(DEBROOT) newest-deb dist) $(PACKAGE_SUITES)
