@@ -75,9 +75,11 @@ def write_new(path, data, mode, gid=0):
         while view:
             view = view[os.write(fd, view):]
         os.fsync(fd)
-    except BaseException:
+    except BaseException as error:
         os.close(fd)
         _unlink(path)
+        if isinstance(error, OSError) and not error.filename:
+            error.filename = path  # os.write/os.fsync name no file: the one-line message must
         raise
     os.close(fd)
 
