@@ -119,10 +119,15 @@ def write_pair(paths, key_pem, cert_pem, new_state_text):
     gid = paths.www_data_gid()
     os.makedirs(os.path.dirname(paths.cert), mode=0o755, exist_ok=True)
     discard_uncommitted(paths)
-    write_new(paths.key + NEW_SUFFIX, key_pem, KEY_MODE, gid)
-    write_new(paths.cert + NEW_SUFFIX, cert_pem, CERT_MODE, gid)
-    fsync_dir(os.path.dirname(paths.cert))
-    atomic_write(paths.pending, new_state_text.encode(), 0o600)
+    try:
+        write_new(paths.key + NEW_SUFFIX, key_pem, KEY_MODE, gid)
+        write_new(paths.cert + NEW_SUFFIX, cert_pem, CERT_MODE, gid)
+        fsync_dir(os.path.dirname(paths.cert))
+        atomic_write(paths.pending, new_state_text.encode(), 0o600)
+    except BaseException:
+        if not os.path.exists(paths.pending):  # not committed: leave nothing behind
+            discard_uncommitted(paths)
+        raise
     recover(paths)
 
 
