@@ -384,22 +384,17 @@ def umount(path):
 def fill(directory, leave=0):
     """Fill the file system of `directory` up, leaving about `leave` bytes; the filler's path."""
     filler = Path(directory) / "filler"
-    with open(filler, "wb") as stream:
-        chunk = b"\0" * 65536
-        try:
-            while True:
-                stream.write(chunk)
-                stream.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        with open(filler, "ab") as stream:
-            while True:
-                stream.write(b"\0" * 512)
-                stream.flush()
-    except OSError:
-        pass
+        for size in (1 << 20, 65536, 4096, 512, 1):
+            block = b"\0" * size
+            try:
+                while True:
+                    os.write(fd, block)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
     if leave:
-        size = filler.stat().st_size
-        os.truncate(filler, max(0, size - leave))
+        os.truncate(filler, max(0, filler.stat().st_size - leave))
     return filler
