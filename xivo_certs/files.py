@@ -106,6 +106,9 @@ def _unlink(path):
         os.unlink(path)
     except FileNotFoundError:
         pass
+    except OSError as error:  # a read-only file system says EROFS even for a name that is not there
+        if error.errno != errno.EROFS or os.path.lexists(path):
+            raise
 
 
 # --- the pair ------------------------------------------------------------------------------
