@@ -182,10 +182,7 @@ def _content(path):
 
 
 def _remove(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+    files._unlink(path)  # also quiet about a missing name on a read-only file system
 
 
 # --- name resolution -------------------------------------------------------------------------
