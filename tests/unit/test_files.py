@@ -354,7 +354,7 @@ def test_a_second_command_waits_for_the_lock(root, keys):
         assert owner_mode(root.paths.lock) == (0, 0, 0o600)
         waiting = subprocess.Popen([PYTHON, COMMAND, "--root", str(root), "sync"], env=command_env(),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(1.0)
+        time.sleep(0.6)
         assert waiting.poll() is None, "sync did not wait for the lock"
         assert "fingerprint" not in root.state()
     out, err = waiting.communicate(timeout=30)
@@ -372,3 +372,39 @@ def test_the_lock_is_an_flock_on_the_state_directory_lock_file(root):
         finally:
             os.close(fd)
     assert owner_mode(root.paths.state_dir) == (0, 0, 0o700)
+
+
+# --- a read-only file system ----------------------------------------------------------------------------
+
+@pytest.fixture
+def read_only_cert_dir(root):
+    """usr/share/xivo-certs of the root on a tmpfs remounted read-only once populated."""
+    directory = root.cert.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", str(directory)],
+                      capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+
+    def make_read_only():
+        subprocess.run(["mount", "-o", "remount,ro", str(directory)], check=True)
+    yield make_read_only
+    subprocess.run(["umount", str(directory)], check=True)
+
+
+def test_a_read_only_file_system_is_one_line_and_nothing_changed(root, xc, read_only_cert_dir):
+    assert xc("ensure").code == 0
+    read_only_cert_dir()
+    before = root.snapshot()
+    for args in (["generate"], ["generate", "--hostname", "pbx.example.test", "--force"]):
+        result = xc(*args)
+        assert result.code == 1, result
+        assert len(result.err_lines) == 1, result
+        assert result.err_lines[0].startswith(f"xivo-certs: {root.cert.parent}/")
+        assert result.err_lines[0].endswith(": Read-only file system")
+    assert root.snapshot() == before
+    # commands with nothing to write still work (a missing name on a read-only file system is
+    # EROFS, not ENOENT, to unlink)
+    for args in (["sync"], ["revert"], ["renew"], ["ensure"], ["override"]):
+        assert xc(*args).code == 0, args
+    assert root.snapshot() == before
+    assert len(root.hook_runs()) == 1
