@@ -573,3 +573,77 @@ def test_sync_without_a_certificate_is_a_problem(root, xc):
     assert result.code == 1
     assert result.err_lines == [f"xivo-certs: {root.cert}: no such file"]
     assert root.hook_runs() == []
+
+
+# --- more edges --------------------------------------------------------------------------------------------
+
+def test_install_der_files_are_stored_as_pem(root, xc, admin_files):
+    from cryptography.hazmat.primitives import serialization
+    admin_files["cert"].write_bytes(admin_files["leaf"].public_bytes(serialization.Encoding.DER))
+    admin_files["key"].write_bytes(admin_files["leaf_key"].private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption()))
+    assert xc("install", "--cert", admin_files["cert"], "--key", admin_files["key"],
+              "--chain", admin_files["chain"]).code == 0
+    assert root.cert.read_bytes() == pem(admin_files["leaf"], admin_files["middle"], admin_files["root"])
+    assert root.key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----\n")
+    assert_pair_in_place(root)
+
+
+@pytest.mark.parametrize("hostname, cn", [("pbx." + "x" * 62 + ".example.org", "pbx"),
+                                          ("ñandú.example", "xn--and-6ma2c.example")])
+def test_generate_long_and_idn_names(root, xc, hostname, cn):
+    assert xc("generate", "--hostname", hostname).code == 0
+    cert = root.certs()[0]
+    assert common_name(cert) == cn
+    assert len(common_name(cert)) <= 64
+    assert dns_names(cert)[0] == hostname.encode("idna").decode() and dns_names(cert)[-1] == "localhost"
+
+
+def test_ensure_keeps_an_orphan_key_before_generating(root, xc, keys):
+    root.cert.parent.mkdir(parents=True)
+    root.key.write_bytes(pem(keys.get("ec:p256")))
+    orphan = root.key.read_bytes()
+    assert xc("ensure").code == 0
+    [backup] = root.backups()
+    assert (backup / "server.key").read_bytes() == orphan
+    assert_pair_in_place(root)
+
+
+def test_a_symlinked_admin_pair_is_left_as_it_is(root, xc, ca, tmp_path):
+    leaf, key = ca.leaf()
+    (tmp_path / "le").mkdir()
+    (tmp_path / "le/cert.pem").write_bytes(pem(leaf, ca.cert))
+    (tmp_path / "le/key.pem").write_bytes(pem(key))
+    root.cert.parent.mkdir(parents=True)
+    root.cert.symlink_to(tmp_path / "le/cert.pem")
+    root.key.symlink_to(tmp_path / "le/key.pem")
+    before = snapshot_of(tmp_path / "le")
+    result = xc("ensure", "--reason", "upgrade", "--hooks-nonfatal")
+    assert "is a symbolic link; xivo-certs manages regular files only" in result.err
+    assert "left as it is" in result.err
+    for args in (["sync"], ["renew"], ["status"]):
+        result = xc(*args)
+        assert result.code == 1
+        assert "is a symbolic link" in result.out + result.err
+    assert os.readlink(root.cert) == str(tmp_path / "le/cert.pem")
+    assert os.readlink(root.key) == str(tmp_path / "le/key.pem")
+    assert snapshot_of(tmp_path / "le") == before
+    assert root.hook_runs() == []
+
+
+def snapshot_of(directory):
+    from xc_testlib import snapshot
+    return snapshot(directory)
+
+
+def test_a_failed_sync_is_reported_once_then_sync_compares_metadata_only(root, xc, keys):
+    """README: with nothing to do, sync only compares file metadata with the recorded state; the
+    problem stays visible in `status`."""
+    assert xc("ensure").code == 0
+    root.key.write_bytes(pem(keys.get("ec:p256")))
+    assert xc("sync").code == 1
+    second = xc("sync")
+    assert (second.code, second.err) == (0, "")
+    assert xc("status").code == 1
+    assert len(root.hook_runs()) == 1
