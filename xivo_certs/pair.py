@@ -1,7 +1,6 @@
 """The pair in place: read it, tell the package's own certificate from an admin's, make a new default."""
 
 import hashlib
-from dataclasses import dataclass
 
 from . import files, state, x509
 from .errors import Problem
@@ -9,28 +8,53 @@ from .errors import Problem
 LEGACY_SUBJECT_CN = "localhost"
 
 
-@dataclass
 class Pair:
-    certs: list
-    info: x509.CertInfo
-    pem_sha256: str
-    key: object = None
-    key_problem: str = None
+    """The certificates in place, and their key: read and checked on first use of `key` or
+    `key_problem`. The override and the test for an admin's pair need the certificate only, and
+    loading an RSA key checks it (RSA_check_key: ~50 ms at 2048 bits, ~1 s at 4096, OpenSSL 3)."""
+
+    def __init__(self, certs, info, pem_sha256, key=None, key_problem=None, paths=None):
+        self.certs, self.info, self.pem_sha256 = certs, info, pem_sha256
+        self._key, self._key_problem = key, key_problem
+        self._paths = paths  # where to read the key from, until it is read
+
+    @property
+    def key(self):
+        self._read_key()
+        return self._key
+
+    @key.setter
+    def key(self, value):
+        self._paths, self._key = None, value
+
+    @property
+    def key_problem(self):
+        self._read_key()
+        return self._key_problem
+
+    @key_problem.setter
+    def key_problem(self, value):
+        self._paths, self._key_problem = None, value
+
+    def _read_key(self):
+        paths, self._paths = self._paths, None
+        if paths is None:
+            return
+        try:
+            self._key = x509.parse_private_key(files.read_input(paths.key, follow=False), paths.key)
+        except Problem as problem:
+            self._key_problem = str(problem)
+        else:
+            if not x509.key_matches(self.certs[0], self._key):
+                self._key_problem = f"{paths.key}: does not match the certificate {paths.cert}"
 
 
 def read(paths):
-    """The certificate and key in place; a Problem when the certificate cannot be used at all."""
+    """The certificate in place, its key read on first use; a Problem when the certificate cannot
+    be used at all."""
     data = files.read_input(paths.cert, follow=False)
     certs = x509.parse_certificates(data, paths.cert)
-    found = Pair(certs, x509.describe(certs[0]), hashlib.sha256(data).hexdigest())
-    try:
-        found.key = x509.parse_private_key(files.read_input(paths.key, follow=False), paths.key)
-    except Problem as problem:
-        found.key_problem = str(problem)
-    else:
-        if not x509.key_matches(certs[0], found.key):
-            found.key_problem = f"{paths.key}: does not match the certificate {paths.cert}"
-    return found
+    return Pair(certs, x509.describe(certs[0]), hashlib.sha256(data).hexdigest(), paths=paths)
 
 
 def is_default(found, recorded):

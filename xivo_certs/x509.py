@@ -37,8 +37,30 @@ def new_key(key_type):
     if key_type not in KEY_TYPES:
         raise Problem(f"key type {key_type!r} is not one of {', '.join(KEY_TYPES)}")
     if kind == "rsa":
-        return rsa.generate_private_key(public_exponent=65537, key_size=int(size))
+        with _fresh_rsa_key_unchecked():
+            return rsa.generate_private_key(public_exponent=65537, key_size=int(size))
     return ec.generate_private_key(CURVES[size]())
+
+
+class _fresh_rsa_key_unchecked:
+    """cryptography < 39 runs RSA_check_key on the key OpenSSL has just generated (with OpenSSL 3:
+    ~50 ms at 2048 bits, ~1 s at 4096, as long as the generation itself); cryptography >= 39
+    skips that check for generated keys. Do the same here: keys loaded from files are still
+    checked."""
+
+    def __enter__(self):
+        try:
+            from cryptography.hazmat.backends.openssl.backend import backend
+        except ImportError:
+            backend = None
+        self.backend = backend
+        self.saved = getattr(backend, "_rsa_skip_check_key", None)
+        if self.saved is not None:
+            backend._rsa_skip_check_key = True
+
+    def __exit__(self, *exc_info):
+        if self.saved is not None:
+            self.backend._rsa_skip_check_key = self.saved
 
 
 def self_signed(key, hostname, extra_names=(), days=825):
@@ -76,8 +98,15 @@ def _key_usage(key):
 
 
 def key_pem(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    _KNOWN_KEYS[pem] = key
+    return pem
+
+
+# Keys this process made or already loaded, by their file's bytes: the pair is read again right
+# after it is written (settle), and loading an RSA key checks it again (RSA_check_key).
+_KNOWN_KEYS = {}
 
 
 def certs_pem(certs):
@@ -114,6 +143,15 @@ def _der_certificate(data, path):
 
 
 def parse_private_key(data, path):
+    known = _KNOWN_KEYS.get(data)
+    if known is not None:
+        return known
+    key = _parse_private_key(data, path)
+    _KNOWN_KEYS[data] = key
+    return key
+
+
+def _parse_private_key(data, path):
     blocks = PEM_BLOCK.findall(data)
     kinds = {kind for kind, _ in blocks}
     if b"CERTIFICATE" in kinds and not any(k.endswith(b"PRIVATE KEY") for k in kinds):
@@ -176,6 +214,18 @@ class CertInfo:
 
 
 def describe(cert):
+    """The CertInfo of `cert` (computed once per certificate: the pair and the override plan
+    both describe the leaf)."""
+    info = _DESCRIBED.get(cert)
+    if info is None:
+        info = _DESCRIBED[cert] = _describe(cert)
+    return info
+
+
+_DESCRIBED = {}
+
+
+def _describe(cert):
     san = _extension(cert, x509.SubjectAlternativeName)
     constraints = _extension(cert, x509.BasicConstraints)
     return CertInfo(
