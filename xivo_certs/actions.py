@@ -61,14 +61,16 @@ def settle(ctx, recorded, reason):
     """Fix hand-copied modes, record what is in place; the hook environment when hooks must run."""
     from . import pair
     files.normalize_modes(ctx.paths)
+    # The metadata is taken before the contents are read: a file replaced meanwhile then differs
+    # from the record, and the next sync reads it (taken after, it would hide the new file).
+    signatures = current_signatures(ctx)
     try:
         found = pair.read(ctx.paths)
         if found.key_problem:
             raise Problem(found.key_problem)
     except Problem:
-        state.write(ctx.paths, dict(recorded, **_without_dirs(current_signatures(ctx))))
+        state.write(ctx.paths, dict(recorded, **_without_dirs(signatures)))
         raise
-    signatures = current_signatures(ctx)
     previous = recorded.get("fingerprint", "")
     new_dirs = set(signatures["confd_dir"]) - set(recorded.get("confd_dir", ()))
     owed = _owed_hooks(ctx.paths)
