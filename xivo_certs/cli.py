@@ -51,6 +51,10 @@ def main(argv=None):
     if quick is not None:  # the no-op sync after every apt run: skip argparse's import
         ctx = actions.Context(Paths(quick[0]))
         return guarded(lambda: actions.run_hooks(ctx, actions.sync(ctx), quiet=quick[1]))
+    quick = quick_command(argv)
+    if quick is not None:  # `override` (what the hook runs) and `status`: skip argparse too
+        ctx = actions.Context(Paths(quick[0]))
+        return guarded(lambda: run(ctx, QuickArgs(quick[1], quick[2])))
     args = parser().parse_args(argv)
     ctx = actions.Context(Paths(getattr(args, "root", "/")))
     return guarded(lambda: run(ctx, args))
@@ -58,11 +62,31 @@ def main(argv=None):
 
 def quick_sync(argv):
     """(root, quiet) of a plain `[--root DIR] sync [--quiet]` command line, else None."""
+    quick = quick_command(argv, {"sync": "--quiet"})
+    return (quick[0], quick[2]) if quick else None
+
+
+QUICK_COMMANDS = {"status": "--json", "override": "--adopt"}
+
+
+def quick_command(argv, commands=QUICK_COMMANDS):
+    """(root, command, flag given) of a plain `[--root DIR] COMMAND [FLAG]` command line, where
+    COMMAND takes the one option FLAG (`commands`), else None: argparse is for everything else."""
     words = list(argv)
     root = "/"
     if len(words) >= 2 and words[0] == "--root":
         root, words = words[1], words[2:]
-    return (root, words == ["sync", "--quiet"]) if words in (["sync"], ["sync", "--quiet"]) else None
+    if not words or words[0] not in commands or words[1:] not in ([], [commands[words[0]]]):
+        return None
+    return root, words[0], len(words) == 2
+
+
+class QuickArgs:
+    """What `run` reads of argparse's result, for a command line `quick_command` recognised."""
+
+    def __init__(self, command, flag):
+        self.command = command
+        self.json = self.adopt = flag
 
 
 def guarded(command):

@@ -5,8 +5,6 @@ import os
 import socket
 from dataclasses import dataclass, field
 
-import yaml
-
 from . import files, paths as default_paths, x509
 from .errors import Problem
 
@@ -50,6 +48,7 @@ def plan(paths, settings, certs):
 
 
 def render(settings, host, verify):
+    import yaml  # here only: `status` with no override needed does not pay for it
     sections = {}
     for service, verify_key in settings.services:
         sections[service] = {"host": host}
