@@ -9,7 +9,8 @@ import sys
 
 from .errors import Problem
 
-FAILED = re.compile(r"^run-parts: (?P<path>.+) exited with return code (?P<code>\d+)$")
+FAILED = re.compile(r"^run-parts: (?P<path>.+) exited (?:with return code (?P<code>\d+)"
+                    r"|because of uncaught signal (?P<signal>\d+))$")
 RUN_PARTS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -30,7 +31,8 @@ def run(paths, environment, quiet=False):
     for line in result.stderr.decode(errors="replace").splitlines():
         match = FAILED.match(line)
         if match:
-            failures.append(f"{os.path.basename(match['path'])} (exit code {match['code']})")
+            how = f"exit code {match['code']}" if match["code"] else f"signal {match['signal']}"
+            failures.append(f"{os.path.basename(match['path'])} ({how})")
         else:
             print(line, file=sys.stderr)
     if result.returncode and not failures:
