@@ -212,3 +212,15 @@ def test_hostname_override_hook_runs_the_override_command_for_the_root(root, ca)
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert root.override_yaml()["dird"]["host"] == "pbx.example.test"
+
+
+def test_a_hook_killed_by_a_signal_or_not_executable_is_named(root, xc):
+    root.add_hook("20-killed", "#!/bin/sh\nkill -9 $$\n")
+    root.add_hook("30-no-shebang", "echo no interpreter line\n")
+    add_order_hook(root, "60-later")
+    result = xc("ensure")
+    assert result.code == 1
+    assert "xivo-certs: hook 20-killed (signal 9) failed" in result.err_lines
+    assert "xivo-certs: hook 30-no-shebang (exit code 1) failed" in result.err_lines
+    assert not any("hook run-parts" in line for line in result.err_lines)
+    assert order(root) == ["60-later"]
