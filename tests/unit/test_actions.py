@@ -647,3 +647,14 @@ def test_a_failed_sync_is_reported_once_then_sync_compares_metadata_only(root, x
     assert (second.code, second.err) == (0, "")
     assert xc("status").code == 1
     assert len(root.hook_runs()) == 1
+
+
+def test_a_removed_conf_d_directory_is_recorded_without_hooks(root, xc):
+    assert xc("ensure").code == 0
+    (root / CONFD_DIRS[0]).rmdir()
+    assert xc("sync").code == 0
+    assert str(root / CONFD_DIRS[0]) not in root.state()["confd_dir"]
+    assert len(root.hook_runs()) == 1
+    before = root.snapshot()
+    assert xc("sync").code == 0
+    assert root.snapshot() == before

@@ -354,13 +354,33 @@ def test_a_second_command_waits_for_the_lock(root, keys):
         assert owner_mode(root.paths.lock) == (0, 0, 0o600)
         waiting = subprocess.Popen([PYTHON, COMMAND, "--root", str(root), "sync"], env=command_env(),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(0.6)
+        deadline = time.monotonic() + 20
+        while not holds_open(waiting.pid, root.paths.lock) and time.monotonic() < deadline:
+            assert waiting.poll() is None, "sync did not wait for the lock"
+            time.sleep(0.05)
+        assert holds_open(waiting.pid, root.paths.lock), "sync never reached the lock"
+        time.sleep(0.3)
         assert waiting.poll() is None, "sync did not wait for the lock"
         assert "fingerprint" not in root.state()
     out, err = waiting.communicate(timeout=30)
     assert waiting.returncode == 0, err
     assert root.state()["fingerprint"] == fingerprint(cert)
     assert len(root.hook_runs()) == 1
+
+
+def holds_open(pid, path):
+    """Whether process `pid` has `path` open (it is then blocked in flock, or past it)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
+                return True
+        except OSError:
+            pass
+    return False
 
 
 def test_the_lock_is_an_flock_on_the_state_directory_lock_file(root):
