@@ -41,9 +41,11 @@ def run(paths, environment, quiet=False):
 
 
 def refuse_untrusted(directory):
-    """Hooks run as root: the directory and every hook run-parts would run must be root's alone."""
-    for path in [directory] + [os.path.join(directory, name) for name in sorted(os.listdir(directory))
-                               if RUN_PARTS_NAME.match(name)]:
+    """Hooks run as root: the directory, its parent (whoever can write there can put another
+    directory in its place) and every hook run-parts would run must be root's alone."""
+    for path in [os.path.dirname(directory), directory] + [
+            os.path.join(directory, name) for name in sorted(os.listdir(directory))
+            if RUN_PARTS_NAME.match(name)]:
         info = os.stat(path)
         if info.st_uid != 0 or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             raise Problem("writable by a user other than root: hooks not run "
