@@ -224,3 +224,43 @@ def test_a_hook_killed_by_a_signal_or_not_executable_is_named(root, xc):
     assert "xivo-certs: hook 30-no-shebang (exit code 1) failed" in result.err_lines
     assert not any("hook run-parts" in line for line in result.err_lines)
     assert order(root) == ["60-later"]
+
+
+def test_a_hooks_directory_whose_parent_others_can_write_is_not_trusted(root, xc):
+    add_order_hook(root, "20-hook")
+    root.hooks.parent.chmod(0o775)
+    result = xc("ensure")
+    assert result.code == 1
+    assert result.err_lines == [f"xivo-certs: {root.hooks.parent}: writable by a user other than root: "
+                                "hooks not run (they run as root; chown root and chmod go-w to trust them)"]
+    assert order(root) == [] and root.hook_runs() == []
+
+
+CRASH_HOOK = """#!/bin/sh
+# Test hook: once, kill -9 xivo-certs and its run-parts in the middle of the hooks (a power cut).
+[ -e "{flag}" ] || exit 0
+rm "{flag}"
+kill -9 "$(cut -d' ' -f4 /proc/$PPID/stat)" "$PPID"
+"""
+
+
+def test_hooks_cut_short_by_a_crash_run_again_at_the_next_command(root, cmd, xc):
+    from xc_testlib import load_certs
+    assert xc("ensure").code == 0
+    first = fingerprint(root.certs()[0])
+    flag = root.log.parent / "crash-once"
+    flag.touch()
+    root.add_hook("40-crash", CRASH_HOOK.format(flag=flag))
+    result = cmd("generate", "--key-type", "ec:p256")
+    assert result.code == -9
+    second = fingerprint(root.certs()[0])
+    assert second != first and root.state()["fingerprint"] == second
+    assert len(root.hook_runs()) == 1  # 50-record never ran for the new certificate
+    assert os.path.exists(root.paths.hooks_due)
+    result = xc("sync")
+    assert result.code == 0, result
+    runs = root.hook_runs()
+    assert len(runs) == 2
+    assert (runs[1]["XIVO_CERTS_FINGERPRINT"], runs[1]["XIVO_CERTS_PREVIOUS_FINGERPRINT"]) == (second, first)
+    assert not os.path.exists(root.paths.hooks_due)
+    assert xc("sync").code == 0 and len(root.hook_runs()) == 2
