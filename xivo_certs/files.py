@@ -149,7 +149,7 @@ def recover(paths):
 
 
 def discard_uncommitted(paths):
-    for final in (paths.key, paths.cert, paths.state, paths.pending):
+    for final in (paths.key, paths.cert, paths.state, paths.pending, paths.hooks_due):
         _unlink(final + NEW_SUFFIX)
 
 

@@ -139,6 +139,10 @@ def apply(paths, settings, wanted, adopt=False):
         print(f"xivo-certs: backed up {', '.join(foreign)} to {files.backup(paths, foreign, 'override')}")
         for path in foreign:
             _remove(path)
+    # temporary files a crash left between their write and their rename
+    for temporary in [paths.ca + files.NEW_SUFFIX, paths.override + files.NEW_SUFFIX] + [
+            os.path.join(d, LINK_TEMP) for d in confd_dirs]:
+        _remove(temporary)
     if wanted.needed and wanted.text:
         _write_override(paths, wanted, confd_dirs)
     else:
