@@ -5,7 +5,6 @@ state, backups, hook runs and their environment, and nothing changed on each ref
 import datetime
 import os
 import re
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -13,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
 from xc_testlib import (CA_PATH, CONFD_DIRS, HOOK_VARIABLES, OVERRIDE_PATH, WWW_DATA, fingerprint,
-                        load_key, make_cert, now, owner_mode, package_like, pem, sha256_file, spki)
+                        load_key, now, owner_mode, package_like, pem, sha256_file, spki)
 
 DAY = datetime.timedelta(days=1)
 ALL_LINKED = {d: OVERRIDE_PATH for d in CONFD_DIRS}

@@ -13,7 +13,7 @@ import pytest
 from xivo_certs import files, state
 from xivo_certs.errors import Problem
 from xc_testlib import (COMMAND, PYTHON, WWW_DATA, command_env, fingerprint, load_certs, owner_mode,
-                        package_like, pem, sha256_file, spki)
+                        package_like, pem)
 
 
 # --- reading input ---------------------------------------------------------------------------------

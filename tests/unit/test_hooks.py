@@ -4,7 +4,6 @@ name and exit code, untrusted hooks not run, the environment, once per change, n
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -245,7 +244,6 @@ kill -9 "$(cut -d' ' -f4 /proc/$PPID/stat)" "$PPID"
 
 
 def test_hooks_cut_short_by_a_crash_run_again_at_the_next_command(root, cmd, xc):
-    from xc_testlib import load_certs
     assert xc("ensure").code == 0
     first = fingerprint(root.certs()[0])
     flag = root.log.parent / "crash-once"

@@ -4,7 +4,7 @@ import pytest
 
 from xivo_certs import settings
 from xivo_certs.errors import Problem
-from xc_testlib import SERVICES, package_like
+from xc_testlib import SERVICES, pem
 
 
 def write(tmp_path, text):
@@ -99,7 +99,6 @@ def test_days_and_services_settings_shape_what_is_written(root, xc, ca):
     assert (cert.not_valid_after - cert.not_valid_before).days == 100
 
     leaf, key = ca.leaf(("pbx.example.test",))
-    from xc_testlib import pem
     (root / "tmp").mkdir()
     (root / "tmp/c.pem").write_bytes(pem(leaf, ca.cert))
     (root / "tmp/k.pem").write_bytes(pem(key))
@@ -114,8 +113,3 @@ def test_days_and_services_settings_shape_what_is_written(root, xc, ca):
         "/etc/xivo/custom/custom-certificate.yml"
     assert links["etc/xivo-dird/conf.d"] is None and links["etc/xivo-confd/conf.d"] is None
 
-
-def test_package_like_helper_is_sane(keys):
-    # the suite's own helper: a quick guard that the certificates it builds are what tests assume
-    cert = package_like(keys.get("ec:p256"), "pbx.example.test")
-    assert cert.subject.rfc4514_string() == "CN=pbx.example.test"

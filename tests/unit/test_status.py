@@ -2,13 +2,12 @@
 
 import datetime
 import json
-import os
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 
 from xivo_certs import override
-from xc_testlib import (CA_PATH, CONFD_DIRS, OVERRIDE_PATH, fingerprint, now, package_like, pem)
+from xc_testlib import (CA_PATH, CONFD_DIRS, OVERRIDE_PATH, fingerprint, now, package_like)
 
 DAY = datetime.timedelta(days=1)
 LINK = "010-custom-certificate.yml"
