@@ -20,6 +20,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import debroot  # noqa: E402
+import pki  # noqa: E402
+from helpers import ADMIN_HOST, ADMIN_HOST2  # noqa: E402
 
 SUITES = debroot.selected_suites()
 
@@ -138,3 +140,23 @@ def make_root(request, bases):
 @pytest.fixture
 def root(make_root, suite):
     return make_root(suite)
+
+
+# ------------------------------------------------------------------------------ admin certificates
+
+@pytest.fixture(scope="session")
+def pki_set(tmp_path_factory):
+    """Admin certificates: one from a CA the test adds to the system trust store, one from a
+    private CA (chain in server.crt), one self-signed; all for xivo.example.com."""
+    trusted_ca_key, trusted_ca = pki.make_ca("xivo-certs tests trusted root CA")
+    private_ca_key, private_ca = pki.make_ca("xivo-certs tests private CA")
+    out = {"trusted_ca": trusted_ca, "private_ca": private_ca}
+    k, c = pki.make_leaf(trusted_ca_key, trusted_ca, [ADMIN_HOST])
+    out["trusted"] = (pki.cert_pem(c), pki.key_pem(k))
+    k, c = pki.make_leaf(private_ca_key, private_ca, [ADMIN_HOST])
+    out["private"] = (pki.cert_pem(c) + pki.cert_pem(private_ca), pki.key_pem(k))
+    k, c = pki.make_leaf(None, None, [ADMIN_HOST])
+    out["selfsigned"] = (pki.cert_pem(c), pki.key_pem(k))
+    k, c = pki.make_leaf(None, None, [ADMIN_HOST2], key_type="ec:p256")
+    out["selfsigned2"] = (pki.cert_pem(c), pki.key_pem(k))
+    return out

@@ -21,6 +21,8 @@ APT_HOOK = "/etc/apt/apt.conf.d/05xivo-certs"
 HOOKS_DIR = "/etc/xivo-certs/hooks.d"
 RECORD = "/var/tmp/hook-runs"
 WWW_DATA = 33  # static gid from base-passwd
+ADMIN_HOST = "xivo.example.com"
+ADMIN_HOST2 = "pbx.example.org"
 
 SERVICES = ["consul", "agentd", "ajam", "amid", "auth", "calld", "confd", "ctid_ng", "dird",
             "webhookd", "websocketd"]
@@ -252,3 +254,61 @@ def apt_package_lines(output, package="xivo-certs"):
         if inside:
             lines.append(line)
     return lines
+
+
+# ------------------------------------------------------------------------- scenario building blocks
+
+def fresh(root, *, daemons=True, record=True):
+    if daemons:
+        prepare_daemons(root)
+    if record:
+        add_record_hook(root)
+
+
+def resolvable(root, *names):
+    """The override's host must resolve to this machine: the admin's /etc/hosts line."""
+    root.add_hosts("127.0.1.1\t" + " ".join(names))
+
+
+def install(root, deb, check, what="install"):
+    res = root.apt_install(deb)
+    check.eq(res.rc, 0, f"apt-get install exit code ({what})")
+    return res
+
+
+def expected_verify(kind):
+    return True if kind == "trusted" else CA
+
+
+def check_ca_file(root, check, kind, pki_set, pair_pem):
+    """ca.crt: absent for a trusted chain; the private CA, or the self-signed certificate itself."""
+    if kind == "trusted":
+        check.true(not root.exists(CA), f"{CA} should be absent for a certificate the system trusts")
+        return
+    if not check.true(root.exists(CA), f"{CA} missing"):
+        return
+    check.eq(root.owner_mode(CA), (0, WWW_DATA, 0o644), f"{CA} (uid, gid, mode)")
+    got = [pki.info(pki.cert_pem(c))["fingerprint"] for c in pki.load_certs(root.read(CA))]
+    want = (pki.info(pki.cert_pem(pki_set["private_ca"]))["fingerprint"] if kind == "private"
+            else pki.info(pair_pem)["fingerprint"])
+    check.true(want in got, f"{CA} should hold the {kind} CA certificate {want[:16]}..., holds "
+               f"{[g[:16] for g in got]}")
+
+
+def check_admin_installed(root, check, kind, pki_set, crt, key, what, host=ADMIN_HOST):
+    """The admin's pair in place, untouched, with the override and links it needs.
+    kind: trusted (verify True), private or selfsigned (verify the CA file)."""
+    check.eq(root.read(CERT), crt, f"server.crt bytes ({what})")
+    check.eq(root.read(KEY), key, f"server.key bytes ({what})")
+    check_pair_files(root, check)
+    check_override(root, check, host, expected_verify(kind))
+    check_ca_file(root, check, kind, pki_set, crt)
+    data = check_status_ok(root, check, what)
+    if data:
+        check.eq(data.get("default"), False, f"status default ({what})")
+        ov = data.get("override") or {}
+        check.eq(ov.get("needed"), True, f"status override.needed ({what})")
+        check.eq(ov.get("state"), "managed", f"status override.state ({what})")
+        links = {item.get("path"): item.get("state") for item in ov.get("links") or []}
+        for d in confd_dirs(root):
+            check.eq(links.get(posixpath.join(d, LINK_NAME)), "managed", f"status link state of {d}")

@@ -12,88 +12,10 @@ import re
 import pytest
 
 import pki
-from helpers import (APT_HOOK, CA, CERT, CONFD_DIRS, KEY, LINK_NAME, OVERRIDE, SETTINGS, STATE,
-                     WWW_DATA, Check, add_record_hook, add_trusted_ca, check_default_pair,
-                     check_no_override, check_override, check_pair_files, check_status_ok,
-                     confd_dirs, hook_runs, prepare_daemons, put_pair, status)
-
-ADMIN_HOST = "xivo.example.com"
-ADMIN_HOST2 = "pbx.example.org"
-
-
-def fresh(root, *, daemons=True, record=True):
-    if daemons:
-        prepare_daemons(root)
-    if record:
-        add_record_hook(root)
-
-
-def resolvable(root, *names):
-    """The override's host must resolve to this machine: the admin's /etc/hosts line."""
-    root.add_hosts("127.0.1.1\t" + " ".join(names))
-
-
-def install(root, deb, check, what="install"):
-    res = root.apt_install(deb)
-    check.eq(res.rc, 0, f"apt-get install exit code ({what})")
-    return res
-
-
-@pytest.fixture(scope="module")
-def pki_set(tmp_path_factory):
-    """Admin certificates: one from a CA the test adds to the system trust store, one from a
-    private CA (chain in server.crt), one self-signed; all for xivo.example.com."""
-    trusted_ca_key, trusted_ca = pki.make_ca("xivo-certs tests trusted root CA")
-    private_ca_key, private_ca = pki.make_ca("xivo-certs tests private CA")
-    out = {"trusted_ca": trusted_ca, "private_ca": private_ca}
-    k, c = pki.make_leaf(trusted_ca_key, trusted_ca, [ADMIN_HOST])
-    out["trusted"] = (pki.cert_pem(c), pki.key_pem(k))
-    k, c = pki.make_leaf(private_ca_key, private_ca, [ADMIN_HOST])
-    out["private"] = (pki.cert_pem(c) + pki.cert_pem(private_ca), pki.key_pem(k))
-    k, c = pki.make_leaf(None, None, [ADMIN_HOST])
-    out["selfsigned"] = (pki.cert_pem(c), pki.key_pem(k))
-    k, c = pki.make_leaf(None, None, [ADMIN_HOST2], key_type="ec:p256")
-    out["selfsigned2"] = (pki.cert_pem(c), pki.key_pem(k))
-    return out
-
-
-def expected_verify(kind):
-    return True if kind == "trusted" else CA
-
-
-def check_ca_file(root, check, kind, pki_set, pair_pem):
-    """ca.crt: absent for a trusted chain; the private CA, or the self-signed certificate itself."""
-    if kind == "trusted":
-        check.true(not root.exists(CA), f"{CA} should be absent for a certificate the system trusts")
-        return
-    if not check.true(root.exists(CA), f"{CA} missing"):
-        return
-    check.eq(root.owner_mode(CA), (0, WWW_DATA, 0o644), f"{CA} (uid, gid, mode)")
-    got = [pki.info(pki.cert_pem(c))["fingerprint"] for c in pki.load_certs(root.read(CA))]
-    want = (pki.info(pki.cert_pem(pki_set["private_ca"]))["fingerprint"] if kind == "private"
-            else pki.info(pair_pem)["fingerprint"])
-    check.true(want in got, f"{CA} should hold the {kind} CA certificate {want[:16]}..., holds "
-               f"{[g[:16] for g in got]}")
-
-
-def check_admin_installed(root, check, kind, pki_set, crt, key, what, host=ADMIN_HOST):
-    """The admin's pair in place, untouched, with the override and links it needs.
-    kind: trusted (verify True), private or selfsigned (verify the CA file)."""
-    check.eq(root.read(CERT), crt, f"server.crt bytes ({what})")
-    check.eq(root.read(KEY), key, f"server.key bytes ({what})")
-    check_pair_files(root, check)
-    check_override(root, check, host, expected_verify(kind))
-    check_ca_file(root, check, kind, pki_set, crt)
-    data = check_status_ok(root, check, what)
-    if data:
-        check.eq(data.get("default"), False, f"status default ({what})")
-        ov = data.get("override") or {}
-        check.eq(ov.get("needed"), True, f"status override.needed ({what})")
-        check.eq(ov.get("state"), "managed", f"status override.state ({what})")
-        links = {item.get("path"): item.get("state") for item in ov.get("links") or []}
-        for d in confd_dirs(root):
-            check.eq(links.get(posixpath.join(d, LINK_NAME)), "managed", f"status link state of {d}")
-
+from helpers import (ADMIN_HOST, ADMIN_HOST2, APT_HOOK, CA, CERT, CONFD_DIRS, KEY, LINK_NAME,
+                     OVERRIDE, SETTINGS, STATE, WWW_DATA, Check, add_trusted_ca,
+                     check_admin_installed, check_default_pair, check_no_override, check_override,
+                     check_status_ok, fresh, hook_runs, install, put_pair, resolvable)
 
 # ----------------------------------------------------------------------------------------------- 1
 

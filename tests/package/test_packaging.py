@@ -1,0 +1,192 @@
+"""The packaging promises of the issue "Debian packaging" that only a real install can show, on
+Debian 12 and 13: failing hooks during install, shipped hooks as conffiles, run-parts names,
+systemd units in a root without systemd, the apt hook, debconf edge cases, the seed's complete
+manual setup (hand-written override and links) met by the upgrade, the path unit firing between
+the two copies of the seed's procedure."""
+
+import re
+
+import pki
+from helpers import (ADMIN_HOST, CERT, HOOKS_DIR, KEY, LINK_NAME, OVERRIDE, WWW_DATA, Check,
+                     add_record_hook, check_admin_installed, check_default_pair, check_status_ok,
+                     confd_dirs, hook_runs, install, prepare_daemons, resolvable, status)
+
+
+def test_s11_failing_hook_is_a_warning(root, deb):
+    """An admin's hook that fails during install: a warning naming it, not a failed install;
+    the later hooks still run."""
+    check = Check(root)
+    prepare_daemons(root)
+    add_record_hook(root)
+    root.write(f"{HOOKS_DIR}/40-broken", "#!/bin/sh\necho broken >&2\nexit 3\n", mode=0o755)
+    res = root.apt_install(deb, check=False)
+    check.eq(res.rc, 0, f"apt-get install with a failing hook: {res.output[-800:]!r}")
+    check.true(re.search(r"40-broken.*3|3.*40-broken", res.output),
+               f"the install output should name the failing hook and its exit code: {res.output[-800:]!r}")
+    check.eq([r[0] for r in hook_runs(root)], ["install"], "later hooks (50-record) still ran once")
+    check.eq(root.run("dpkg-query -W -f='${db:Status-Status}' xivo-certs").out, "installed",
+             "package state")
+    check_default_pair(root, check)
+    check.done()
+
+
+def test_s12_hooks_are_conffiles_and_only_proper_names_run(root, deb, deb_next):
+    check = Check(root)
+    prepare_daemons(root)
+    install(root, deb, check)
+    conffiles = root.run("dpkg-query -W -f='${Conffiles}' xivo-certs").out
+    for name in ("10-hostname-override", "90-restart-services"):
+        check.true(f"{HOOKS_DIR}/{name} " in conffiles, f"{HOOKS_DIR}/{name} should be a conffile")
+    check.true(root.exists(f"{HOOKS_DIR}/README"), "hooks.d/README missing")
+    check.eq(root.owner_mode(HOOKS_DIR), (0, 0, 0o755), f"{HOOKS_DIR} (uid, gid, mode)")
+
+    # The admin edits one shipped hook and deletes the other; adds hooks with names run-parts
+    # must skip (and a README that is executable by mistake is still not run: it is no hook name
+    # problem, so make it non-executable as shipped and check it stays so).
+    edited = "#!/bin/sh\n# edited by the admin\necho edited >> /var/tmp/edited-ran\n"
+    root.write(f"{HOOKS_DIR}/90-restart-services", edited, mode=0o755)
+    root.run(f"rm {HOOKS_DIR}/10-hostname-override")
+    marker = "#!/bin/sh\necho \"$0\" >> /var/tmp/wrong-names-ran\n"
+    for bad in ("10-hostname-override.dpkg-old", "20-x.dpkg-dist", "30-y~", "40-z.sh"):
+        root.write(f"{HOOKS_DIR}/{bad}", marker, mode=0o755)
+    check.eq(root.owner_mode(f"{HOOKS_DIR}/README")[2] & 0o111, 0, "hooks.d/README is executable")
+    install(root, deb_next, check, "upgrade to +t1 with edited hooks")
+    check.eq(root.text(f"{HOOKS_DIR}/90-restart-services"), edited, "edited conffile after upgrade")
+    check.true(not root.exists(f"{HOOKS_DIR}/10-hostname-override"),
+               "a shipped hook the admin deleted came back with the upgrade")
+    # A real change runs the hooks: only proper names.
+    res = root.run("xivo-certs generate --hostname pbx.example.com", check=False)
+    check.eq(res.rc, 0, f"generate: {res.output[-500:]!r}")
+    check.true(root.exists("/var/tmp/edited-ran"), "the edited hook did not run")
+    check.true(not root.exists("/var/tmp/wrong-names-ran"),
+               f"hooks with names run-parts skips ran: "
+               f"{root.text('/var/tmp/wrong-names-ran') if root.exists('/var/tmp/wrong-names-ran') else ''}")
+    check.done()
+
+
+def test_s13_units_apt_hook_man_page(root, deb, standins):
+    """systemd units installed and enabled (in a root where systemd does not run), the apt hook
+    guarded and never failing, the man page."""
+    check = Check(root)
+    res = install(root, deb, check)
+    check.true("Failed" not in res.output and "E:" not in res.output,
+               f"errors in the install output: {res.output[-600:]!r}")
+    for unit in ("xivo-certs-sync.path", "xivo-certs-sync.service", "xivo-certs-renew.timer",
+                 "xivo-certs-renew.service"):
+        check.true(root.glob(f"/lib/systemd/system/{unit}") or root.glob(f"/usr/lib/systemd/system/{unit}"),
+                   f"unit {unit} missing")
+    check.true(root.exists("/etc/systemd/system/paths.target.wants/xivo-certs-sync.path"),
+               "xivo-certs-sync.path not enabled")
+    check.true(root.exists("/etc/systemd/system/timers.target.wants/xivo-certs-renew.timer"),
+               "xivo-certs-renew.timer not enabled")
+    svc = (root.glob("/lib/systemd/system/xivo-certs-sync.service")
+           or root.glob("/usr/lib/systemd/system/xivo-certs-sync.service"))
+    if svc:
+        check.true(re.search(r"(?m)^StartLimitIntervalSec=0", root.text(svc[0])),
+                   "xivo-certs-sync.service lacks StartLimitIntervalSec=0")
+    path = (root.glob("/lib/systemd/system/xivo-certs-sync.path")
+            or root.glob("/usr/lib/systemd/system/xivo-certs-sync.path"))
+    if path:
+        text = root.text(path[0])
+        for f in (CERT, KEY):
+            check.true(re.search(rf"(?m)^Path\w+={re.escape(f)}$", text), f"the path unit does not watch {f}")
+    hook = root.text("/etc/apt/apt.conf.d/05xivo-certs")
+    check.true("DPkg::Post-Invoke" in hook and "[ -x /usr/sbin/xivo-certs ]" in hook and "|| true" in hook,
+               f"apt hook should be guarded and never fail: {hook!r}")
+    # The apt hook never fails apt, even when the command fails.
+    root.run("mv /usr/sbin/xivo-certs /usr/sbin/xivo-certs.real && "
+             "printf '#!/bin/sh\\nexit 7\\n' > /usr/sbin/xivo-certs && chmod 755 /usr/sbin/xivo-certs")
+    res = root.apt_install(standins["newd"], check=False)
+    root.run("mv /usr/sbin/xivo-certs.real /usr/sbin/xivo-certs")
+    check.eq(res.rc, 0, f"apt-get install while `xivo-certs sync` fails: {res.output[-500:]!r}")
+    check.true(root.exists("/usr/share/man/man8/xivo-certs.8.gz"), "man page missing")
+    res = root.run("zcat /usr/share/man/man8/xivo-certs.8.gz | head -c 2000", check=False)
+    check.true(".TH" in res.out and "XIVO-CERTS" in res.out.upper(), "man page is not a xivo-certs(8) page")
+    check.done()
+
+
+def test_s14_invalid_preseed_and_long_name(root, deb):
+    """A preseeded invalid name cannot be asked again (non-interactive): the install falls back
+    to localhost and says so. Then a name longer than 64 characters: CN is its first label,
+    the SAN holds it whole."""
+    check = Check(root)
+    root.preseed("xivo-certs xivo-certs/hostname string not_a_host!")
+    res = install(root, deb, check)
+    check.true("not_a_host!" in res.output, f"the fallback should be explained: {res.output[-600:]!r}")
+    data = check_status_ok(root, check, "after the fallback")
+    check_default_pair(root, check, "localhost", "rsa:2048", data)
+    check.done("invalid preseeded name")
+
+    long_name = "a" * 40 + "." + "b" * 30 + ".example.com"
+    res = root.run(f"xivo-certs generate --hostname {long_name}", check=False)
+    check.eq(res.rc, 0, f"generate with a {len(long_name)}-character name: {res.output[-400:]!r}")
+    i = pki.info(root.read(CERT))
+    check.eq(i["cn"], "a" * 40, "CN of a name longer than 64 characters")
+    check.true(long_name in i["dns"] and "localhost" in i["dns"], f"SAN of the long name: {i['dns']}")
+    check.done("a name longer than 64 characters")
+
+
+def test_s15_seed_followed_completely_then_upgrade(root, deb, standins, pki_set):
+    """On 15.11 the admin did all the seed asks: own pair, a hand-written override and hand-made
+    links. The upgrade leaves every one of those files alone; status reports the foreign override;
+    `xivo-certs override --adopt` backs it up and takes over."""
+    check = Check(root)
+    prepare_daemons(root)
+    add_record_hook(root)
+    resolvable(root, ADMIN_HOST)
+    install(root, standins["old"], check, "stand-in 15.11")
+    crt, key = pki_set["selfsigned"]
+    root.write(CERT, crt, mode=0o644, gid=WWW_DATA)
+    root.write(KEY, key, mode=0o640, gid=WWW_DATA)
+    hand = "".join(f"{svc}:\n  host: {ADMIN_HOST}\n" for svc in ("consul", "auth", "dird", "ajam", "agent"))
+    root.write(OVERRIDE, hand)
+    root.run('for d in /etc/xivo-*/conf.d/; do ln -s /etc/xivo/custom/custom-certificate.yml '
+             '"$d/010-custom-certificate.yml"; done')
+    links = {d: root.describe(f"{d}/{LINK_NAME}") for d in confd_dirs(root)}
+    install(root, deb, check, "upgrade 15.11 -> real")
+    check.eq(root.read(CERT), crt, "server.crt bytes after the upgrade")
+    check.eq(root.read(KEY), key, "server.key bytes after the upgrade")
+    check.eq(root.text(OVERRIDE), hand, "the admin's hand-written override after the upgrade")
+    for d, desc in links.items():
+        check.eq(root.describe(f"{d}/{LINK_NAME}"), desc, f"the admin's link in {d}")
+    res, data = status(root)
+    check.eq(res.rc, 1, "`xivo-certs status` exit code with a foreign override")
+    if isinstance(data, dict):
+        check.eq((data.get("override") or {}).get("state"), "foreign", "status override.state")
+        check.true(data.get("problems"), "status should list the foreign override as a problem")
+    check.done("upgrade over the seed's manual setup")
+
+    res = root.run("xivo-certs override --adopt", check=False)
+    check.eq(res.rc, 0, f"`xivo-certs override --adopt`: {res.output[-600:]!r}")
+    check_admin_installed(root, check, "selfsigned", pki_set, crt, key, "after --adopt")
+    backups = root.run(f"grep -rl 'host: {ADMIN_HOST}' /var/backups/xivo-certs/ 2>/dev/null || true").out
+    check.true(backups.strip(), "the admin's override should be backed up under /var/backups/xivo-certs/")
+    check.done("override --adopt")
+
+
+def test_s16_path_unit_fires_between_the_two_copies(root, deb, pki_set):
+    """The seed's procedure copies the certificate, then the key; the path unit starts a sync
+    after the first copy. That sync must neither touch the half-copied pair nor run the hooks
+    for it; the sync after the second copy brings everything in line, hooks run once."""
+    check = Check(root)
+    prepare_daemons(root)
+    add_record_hook(root)
+    resolvable(root, ADMIN_HOST)
+    install(root, deb, check)
+    old_key = root.read(KEY)
+    crt, key = pki_set["private"]
+    root.write("/root/new.crt", crt)
+    root.write("/root/new.key", key, mode=0o600)
+    root.run(f"cp /root/new.crt {CERT}")
+    res = root.run("xivo-certs sync --quiet", check=False)
+    check.eq(root.read(CERT), crt, "server.crt after the sync between the two copies")
+    check.eq(root.read(KEY), old_key, "server.key after the sync between the two copies")
+    check.eq([r[0] for r in hook_runs(root)], ["install"],
+             f"hooks ran for a half-copied pair (sync exit {res.rc}: {res.output.strip()[-300:]!r})")
+    check.done("sync between the two copies")
+    root.run(f"cp /root/new.key {KEY}")
+    res = root.run("xivo-certs sync --quiet", check=False)
+    check.eq(res.rc, 0, f"sync after the second copy: {res.output[-400:]!r}")
+    check_admin_installed(root, check, "private", pki_set, crt, key, "after the second copy")
+    check.eq([r[0] for r in hook_runs(root)], ["install", "sync"], "hook runs after both copies")
+    check.done("sync after the second copy")
