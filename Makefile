@@ -6,7 +6,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Debian packages the tests need (installed by `make test-deps` when run as root).
 TEST_DEPS := python3-cryptography python3-yaml python3-pytest python3-hypothesis openssl debianutils
 
-.PHONY: all test check unit test-deps deb install-deb build-deps lintian bench clean \
+.PHONY: all test check unit hardening test-deps deb install-deb build-deps lintian bench clean \
 	package-deps package-roots scenarios piuparts autopkgtest
 
 all: deb
@@ -15,7 +15,13 @@ all: deb
 unit: test-deps
 	$(PYTEST) -q tests/unit
 
-check: unit lintian scenarios piuparts autopkgtest
+# Hardening: kill -9 at any instant, full and read-only disks (tmpfs and bind mounts: root),
+# races, hostile input, YAML properties, trust boundaries; see README.md, "Reliability".
+# XIVO_CERTS_CRASH_RUNS=200 runs the whole crash loop (default 24 runs).
+hardening: test-deps
+	$(PYTEST) -q tests/hardening
+
+check: unit hardening lintian scenarios piuparts autopkgtest
 
 test-deps:
 	@missing=$$(for p in $(TEST_DEPS); do dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \

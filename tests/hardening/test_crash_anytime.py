@@ -12,7 +12,7 @@ Then `sync` (what runs after every apt run) must succeed and leave everything co
 `*.xivo-certs-new` file, no `pending`, the pair old or new with a matching key and the table's
 modes, the state recording it, the override and links matching it.
 
-XIVO_CERTS_CRASH_RUNS sets the number of runs (default 30; the full run is 200 or more).
+XIVO_CERTS_CRASH_RUNS sets the number of runs (default 24; the full run is 200 or more).
 """
 
 import collections
@@ -27,7 +27,7 @@ import traceback
 from hardening_lib import (WWW_DATA, AdminPair, check_consistent, fingerprint_of, key_matches,
                            load_cert, load_key, make_ca, make_root, read_state)
 
-RUNS = int(os.environ.get("XIVO_CERTS_CRASH_RUNS", "30"))
+RUNS = int(os.environ.get("XIVO_CERTS_CRASH_RUNS", "24"))
 WORKERS = 2
 OPERATIONS = ("generate", "install", "revert", "sync")
 SEED = int(os.environ.get("XIVO_CERTS_CRASH_SEED", str(int(time.time()))))
