@@ -71,6 +71,10 @@ def settle(ctx, recorded, reason):
     except Problem:
         state.write(ctx.paths, dict(recorded, **_without_dirs(signatures)))
         raise
+    try:
+        pair.remember(ctx.paths, found, signatures)  # for `status`; only a cache
+    except OSError:
+        pass
     previous = recorded.get("fingerprint", "")
     new_dirs = set(signatures["confd_dir"]) - set(recorded.get("confd_dir", ()))
     owed = _owed_hooks(ctx.paths)
@@ -332,8 +336,9 @@ def override(ctx, adopt=False):
     _require_root(ctx)
     with files.locked(ctx.paths):
         files.recover(ctx.paths)
-        found = pair.read(ctx.paths)
-        wanted = override_module.plan(ctx.paths, ctx.settings, found.certs)
+        # The hook runs this right after settle recorded the pair: no cryptography then.
+        found = pair.read_described(ctx.paths) or pair.read(ctx.paths)
+        wanted = override_module.plan_for(ctx.paths, ctx.settings, found.info, found.anchor_pem)
         problems = override_module.apply(ctx.paths, ctx.settings, wanted, adopt)
     if wanted.needed and wanted.host:
         for line in override_module.advice(wanted.host):

@@ -5,7 +5,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 
-from . import files, paths as default_paths, x509
+from . import certinfo, files, paths as default_paths
 from .errors import Problem
 
 HEADER = ("# Managed by xivo-certs: written to match /usr/share/xivo-certs/server.crt.\n"
@@ -27,7 +27,17 @@ class Plan:
 
 
 def plan(paths, settings, certs):
-    info = x509.describe(certs[0])
+    from . import x509
+
+    def anchor_pem():
+        anchor = x509.trust_anchor(certs)
+        return x509.certs_pem([anchor]) if anchor is not None else None
+    return plan_for(paths, settings, x509.describe(certs[0]), anchor_pem)
+
+
+def plan_for(paths, settings, info, anchor_pem):
+    """The plan for the certificate `info` describes; `anchor_pem()` is the PEM of its chain's
+    self-signed top, or None (what `status` gives from the record, without cryptography)."""
     if info.covers("localhost"):
         return Plan(needed=False)
     host = info.primary_name
@@ -35,11 +45,11 @@ def plan(paths, settings, certs):
         return Plan(needed=True, problems=[
             f"{paths.cert}: no DNS host name the daemons can connect to (only wildcards or addresses)"])
     result = Plan(needed=True, host=host)
-    if x509.system_trusts(paths.cert, paths.system_ca_bundle):
+    if certinfo.system_trusts(paths.cert, paths.system_ca_bundle):
         result.verify = True
-    elif x509.trust_anchor(certs) is not None:
+    elif (ca_pem := anchor_pem()) is not None:
         result.verify = default_paths.CA
-        result.ca_pem = x509.certs_pem([x509.trust_anchor(certs)])
+        result.ca_pem = ca_pem
     else:
         result.problems.append(f"{paths.cert}: the chain does not reach a CA the system trusts, nor a "
                                "root certificate (give the root with `xivo-certs install --chain`)")

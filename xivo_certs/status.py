@@ -4,7 +4,7 @@ import os
 import stat
 import time
 
-from . import override, pair, state, x509
+from . import certinfo, override, pair, state
 from .errors import Problem
 
 KEY_MODE_MASK = 0o037  # group write/execute, anything for others
@@ -15,14 +15,16 @@ def report(ctx):
     paths = ctx.paths
     result = {"cert_path": paths.cert, "key_path": paths.key, "problems": [], "information": []}
     recorded = state.read(paths.state)
+    # What the last settle recorded while the files are the ones it read (no cryptography then).
+    found = pair.read_described(paths)
     try:
-        found = pair.read(paths)
+        found = found or pair.read(paths)
     except Problem as problem:
         result["problems"].append(str(problem))
         return result
     result.update(_describe(found, recorded))
     result["problems"] += _pair_problems(ctx, found, result["default"])
-    wanted = override.plan(paths, ctx.settings, found.certs)
+    wanted = override.plan_for(paths, ctx.settings, found.info, found.anchor_pem)
     result["override"], override_problems = override.inspect(paths, ctx.settings, wanted)
     result["problems"] += override_problems
     result["information"] += _information(ctx, found, recorded, result["default"], wanted)
@@ -37,18 +39,18 @@ def _describe(found, recorded):
         "self_signed": info.self_signed, "default": pair.is_default(found, recorded),
         "not_after": info.not_after.isoformat(), "days_left": info.days_left(),
         "key_type": info.key_type, "fingerprint_sha256": info.fingerprint,
-        "key_matches": found.key_problem is None, "chain_length": len(found.certs),
+        "key_matches": found.key_problem is None, "chain_length": found.chain_length,
     }
 
 
 def _pair_problems(ctx, found, default):
     problems = [found.key_problem] if found.key_problem else []
-    validity = x509.validity_problem(found.info)
+    validity = certinfo.validity_problem(found.info)
     if validity:
         problems.append(f"{ctx.paths.cert}: {validity}")
     elif found.info.days_left() <= ctx.settings.renew_days and not default:
         problems.append(f"{ctx.paths.cert}: expires in {found.info.days_left()} days")
-    problems += [f"{ctx.paths.cert}: {weakness}" for weakness in x509.weaknesses(found.info)]
+    problems += [f"{ctx.paths.cert}: {weakness}" for weakness in certinfo.weaknesses(found.info)]
     problems += _mode_problems(ctx.paths)
     return problems
 

@@ -4,8 +4,6 @@ import datetime
 import hashlib
 import ipaddress
 import re
-import subprocess
-from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -13,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from . import names
+from .certinfo import UTC, WEAK_HASHES, CertInfo, now, system_trusts, validity_problem, weaknesses  # noqa: F401
 from .errors import Problem
 
 KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384")
@@ -22,12 +20,6 @@ CURVE_NAMES = {"secp256r1": "p256", "secp384r1": "p384", "secp521r1": "p521"}
 LOCAL_ADDRESSES = ("127.0.0.1", "::1")
 MAX_CN = 64
 PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.S)
-WEAK_HASHES = ("md5", "sha1")
-UTC = datetime.timezone.utc
-
-
-def now():
-    return datetime.datetime.now(UTC)
 
 
 # --- making the default pair ---------------------------------------------------------------
@@ -180,39 +172,6 @@ def _short(error):
 
 # --- judging ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class CertInfo:
-    subject_cn: str
-    issuer_cn: str
-    names: tuple
-    ip_addresses: tuple
-    self_signed: bool
-    is_ca: bool
-    not_before: datetime.datetime
-    not_after: datetime.datetime
-    key_type: str
-    fingerprint: str
-    signature_hash: str
-    has_san: bool
-
-    @property
-    def primary_name(self):
-        """The DNS name daemons connect to: the first non-wildcard SAN, else a host-name CN."""
-        for name in self.names:
-            if not name.startswith("*") and names.is_host_name(name):
-                return name
-        cn = self.subject_cn.lower()
-        return cn if not self.has_san and names.is_host_name(cn) else None
-
-    def covers(self, host):
-        if self.has_san:
-            return any(names.covers(name, host) for name in self.names)
-        return names.covers(self.subject_cn, host)
-
-    def days_left(self, moment=None):
-        return (self.not_after - (moment or now())).days
-
-
 def describe(cert):
     """The CertInfo of `cert` (computed once per certificate: the pair and the override plan
     both describe the leaf)."""
@@ -301,27 +260,6 @@ def signed_by(cert, issuer):
     return True
 
 
-def weaknesses(info):
-    """Why a certificate is too weak for today's TLS clients (empty when it is not)."""
-    found = []
-    if info.signature_hash in WEAK_HASHES:
-        found.append(f"signed with {info.signature_hash.upper()}")
-    if info.key_type.startswith("rsa:") and int(info.key_type[4:]) < 2048:
-        found.append(f"RSA key of {info.key_type[4:]} bits")
-    if not info.has_san:
-        found.append("no subjectAltName")
-    return found
-
-
-def validity_problem(info, moment=None):
-    moment = moment or now()
-    if info.not_after <= moment:
-        return f"expired on {info.not_after:%Y-%m-%d}"
-    if info.not_before > moment:
-        return f"not valid before {info.not_before:%Y-%m-%d %H:%M} UTC"
-    return None
-
-
 def chain_problem(certs):
     """Why `certs` (leaf first) is not a chain in order, or None."""
     for number, (cert, issuer) in enumerate(zip(certs, certs[1:]), 1):
@@ -332,18 +270,6 @@ def chain_problem(certs):
 
 
 # --- trust ---------------------------------------------------------------------------------
-
-def system_trusts(cert_path, bundle_path):
-    """Whether the chain in `cert_path` verifies against the system trust store (openssl verify)."""
-    command = ["openssl", "verify", "-purpose", "sslserver", "-CAfile", bundle_path,
-               "-untrusted", cert_path, cert_path]
-    try:
-        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                check=False, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
-
 
 def trust_anchor(certs):
     """The certificate a client must trust when the system does not: the chain's self-signed top."""
