@@ -6,7 +6,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Debian packages the tests need (installed by `make test-deps` when run as root).
 TEST_DEPS := python3-cryptography python3-yaml python3-pytest python3-hypothesis openssl debianutils
 
-.PHONY: all test check unit hardening test-deps deb install-deb build-deps lintian bench clean \
+.PHONY: all test check unit hardening test-deps deb install-deb build-deps lintian bench bench-deps clean \
 	package-deps package-roots scenarios piuparts autopkgtest
 
 all: deb
@@ -120,3 +120,21 @@ piuparts: package-roots
 
 autopkgtest: package-roots
 	tests/package/autopkgtest.sh $$($(DEBROOT) newest-deb dist) $(PACKAGE_SUITES)
+
+# --- Benchmarks (bench/run.py, see README.md "Benchmarks") ------------------
+# Not part of check: a benchmark is not a test, and nothing depends on its
+# timings. Prints the table, exits 1 when a target is missed. The Debian root
+# of the dpkg row is an mmdebstrap tarball cached in /var/cache/xivo-certs-bench/.
+# Options: make bench BENCH_ARGS="--runs 20 --only noop --only status"
+BENCH_DEPS := python3-cryptography python3-yaml openssl debianutils time mmdebstrap tar
+BENCH_ARGS :=
+
+bench-deps:
+	@missing=$$(for p in $(BENCH_DEPS); do dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else echo "missing Debian packages: $$missing (run as root, or apt-get install them)" >&2; exit 1; fi; \
+	fi
+
+bench: bench-deps deb
+	$(PYTHON) bench/run.py --deb $(DEB) $(BENCH_ARGS)
