@@ -21,6 +21,9 @@ unit: test-deps
 hardening: test-deps
 	$(PYTEST) -q tests/hardening
 
+# `make test`: the unit tests alone; `make check`: every test (the README's test command).
+test: unit
+
 check: unit hardening lintian scenarios piuparts autopkgtest
 
 test-deps:

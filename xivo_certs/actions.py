@@ -32,14 +32,23 @@ def _require_root(ctx):
     return ctx.settings
 
 
-def _locked_change(ctx, change, reason):
-    """Run `change(recorded)` under the lock, settle, then run the hooks if anything changed."""
+def _locked_change(ctx, change, reason, admin_pair_problems_warn=False):
+    """Run `change(recorded)` under the lock and settle; the hook environment if anything changed.
+
+    With `admin_pair_problems_warn` (ensure, run by postinst), a pair that cannot be used once
+    `change` is done — necessarily an admin's, which ensure never touches — is a warning."""
     _require_root(ctx)
     with files.locked(ctx.paths):
         files.recover(ctx.paths)
         recorded = change(state.read(ctx.paths.state))
-        hook_env = settle(ctx, recorded, reason)
-    return hook_env
+        try:
+            return settle(ctx, recorded, reason)
+        except Problem as problem:
+            if not admin_pair_problems_warn:
+                raise
+            print(f"xivo-certs: warning: {problem}; the admin's certificate is left as it is",
+                  file=sys.stderr)
+            return None
 
 
 # --- settling: what every command ends with, and all that sync does ------------------------
@@ -161,7 +170,13 @@ def run_hooks(ctx, hook_env, nonfatal=False, quiet=False):
     if hook_env is None:
         return 0
     from . import hooks
-    failures = hooks.run(ctx.paths, hook_env, quiet)
+    try:
+        failures = hooks.run(ctx.paths, hook_env, quiet)
+    except Problem as problem:  # untrusted hooks or no run-parts: they stay owed
+        if not nonfatal:
+            raise
+        print(f"xivo-certs: warning: {problem}", file=sys.stderr)
+        return 0
     if ctx.hooks_claim is not None:
         _hooks_done(ctx, hook_env["XIVO_CERTS_FINGERPRINT"])
     for failure in failures:
@@ -179,11 +194,9 @@ def ensure(ctx, hostname=None, key_type=None, reason="install"):
     def change(recorded):
         try:
             found = pair.read(ctx.paths)
-        except Problem as problem:
+        except Problem:
             if os.path.lexists(ctx.paths.cert):
-                print(f"xivo-certs: warning: {problem}; the certificate in place is left as it is",
-                      file=sys.stderr)
-                return recorded
+                return recorded  # an admin's file we cannot read: settle says what is wrong
             return _new_default(ctx, recorded, hostname, key_type, None)
         if not pair.is_default(found, recorded):
             _say_left_alone(found, recorded, hostname, reason)
@@ -195,7 +208,7 @@ def ensure(ctx, hostname=None, key_type=None, reason="install"):
         return _new_default(ctx, recorded, hostname or pair.hostname_of(found, recorded),
                             key_type or recorded.get("key_type") or found.info.key_type,
                             "; ".join(reasons), key_is_spare=bool(found.key_problem))
-    return _locked_change(ctx, change, reason)
+    return _locked_change(ctx, change, reason, admin_pair_problems_warn=True)
 
 
 def _say_left_alone(found, recorded, hostname, reason):
@@ -213,18 +226,17 @@ def _remember_answers(recorded, hostname, key_type):
 
 
 def _check_key_type(key_type):
-    from . import x509
-    if key_type and key_type not in x509.KEY_TYPES:
-        raise Problem(f"key type {key_type!r} is not one of {', '.join(x509.KEY_TYPES)}")
+    if key_type and key_type not in settings_module.KEY_TYPES:
+        raise Problem(f"key type {key_type!r} is not one of {', '.join(settings_module.KEY_TYPES)}")
 
 
 def _new_default(ctx, recorded, hostname, key_type, reason, extra_names=None, days=None,
                  key_is_spare=False):
     """Make the default pair; a key that belongs to no certificate in place is backed up first."""
-    from . import pair, x509
+    from . import pair
     key_type = key_type or recorded.get("key_type")
-    if key_type not in x509.KEY_TYPES:  # none recorded, or a legacy certificate's (rsa:1024)
-        key_type = "rsa:2048"
+    if key_type not in settings_module.KEY_TYPES:  # none recorded, or a legacy one's (rsa:1024)
+        key_type = settings_module.DEFAULT_KEY_TYPE
     if os.path.lexists(ctx.paths.key) and (key_is_spare or not os.path.lexists(ctx.paths.cert)):
         print(f"xivo-certs: backed up {ctx.paths.key} (it matches no certificate in place) to "
               f"{files.backup(ctx.paths, [ctx.paths.key], 'spare-key')}")

@@ -5,16 +5,23 @@ import sys
 from . import actions
 from .errors import Problem
 from .paths import Paths
+from .settings import KEY_TYPES
 
 REASONS = ("install", "upgrade", "reconfigure")
 
 
 def parser():
     import argparse
-    common = argparse.ArgumentParser(add_help=False)
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):  # one line, like every other refusal
+            print(f"xivo-certs: usage error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+            sys.exit(2)
+
+    common = Parser(add_help=False)
     common.add_argument("--root", default=argparse.SUPPRESS, metavar="DIR",
                         help="resolve every path under DIR (default /)")
-    main = argparse.ArgumentParser(prog="xivo-certs", parents=[common],
+    main = Parser(prog="xivo-certs", parents=[common],
                                    description="Manage the HTTPS certificate of a XiVO PBX.")
     commands = main.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -24,15 +31,15 @@ def parser():
     command("status", "show the certificate and its problems").add_argument("--json", action="store_true")
     ensure = command("ensure", "generate or repair the default certificate (postinst)")
     ensure.add_argument("--hostname")
-    ensure.add_argument("--key-type")
+    ensure.add_argument("--key-type", choices=KEY_TYPES)
     ensure.add_argument("--reason", choices=REASONS, default="install")
     ensure.add_argument("--hooks-nonfatal", action="store_true",
                         help="report failing hooks as warnings, exit 0")
     generate = command("generate", "make a new default self-signed pair")
     generate.add_argument("--hostname")
     generate.add_argument("--san", action="append", metavar="NAME")
-    generate.add_argument("--key-type")
-    generate.add_argument("--days", type=int)
+    generate.add_argument("--key-type", choices=KEY_TYPES)
+    generate.add_argument("--days", type=days, metavar="N")
     generate.add_argument("--force", action="store_true", help="replace an admin's certificate")
     install = command("install", "put an admin's certificate and key in place")
     install.add_argument("--cert", required=True, metavar="FILE")
@@ -43,6 +50,13 @@ def parser():
     command("sync", "notice changes made by hand and run the hooks").add_argument("--quiet", action="store_true")
     command("override", "write or remove the hostname override").add_argument("--adopt", action="store_true")
     return main
+
+
+def days(text):
+    import argparse
+    if not text.isdigit() or not 1 <= int(text) <= 3650:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 3650, not {text!r}")
+    return int(text)
 
 
 def main(argv=None):
@@ -123,8 +137,6 @@ def change(ctx, args):
     if args.command == "ensure":
         return actions.ensure(ctx, args.hostname, args.key_type, args.reason)
     if args.command == "generate":
-        if args.days is not None and not 1 <= args.days <= 3650:
-            raise Problem(f"--days must be from 1 to 3650, not {args.days}")
         return actions.generate(ctx, args.hostname, args.san, args.key_type, args.days, args.force)
     if args.command == "install":
         return actions.install(ctx, args.cert, args.key, args.chain)

@@ -2,6 +2,8 @@
 
 from .errors import Problem
 
+KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384")  # debconf's choices too
+DEFAULT_KEY_TYPE = "rsa:2048"
 DEFAULT_SERVICES = ("consul:verify agentd ajam amid auth calld confd ctid_ng dird "
                     "webhookd websocketd")
 DEFAULTS = {

@@ -13,8 +13,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .certinfo import UTC, WEAK_HASHES, CertInfo, now, system_trusts, validity_problem, weaknesses  # noqa: F401
 from .errors import Problem
+from .settings import KEY_TYPES
 
-KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384")
 CURVES = {"p256": ec.SECP256R1, "p384": ec.SECP384R1}
 CURVE_NAMES = {"secp256r1": "p256", "secp384r1": "p384", "secp521r1": "p521"}
 LOCAL_ADDRESSES = ("127.0.0.1", "::1")

@@ -200,12 +200,8 @@ def test_ensure_names_idn_and_long_names(root, xc, hostname, cn, first_san):
     (["ensure", "--hostname", "pbx_1.example.com"],
      "host name 'pbx_1.example.com' is not a host name: label 'pbx_1' must be 1-63 letters"),
     (["ensure", "--hostname", "192.168.1.10"], "is not a host name: its last label is a number"),
-    (["ensure", "--key-type", "rsa:1024"], "key type 'rsa:1024' is not one of rsa:2048"),
     (["generate", "--hostname=-bad.example"], "is not a host name"),
     (["generate", "--san", "ok.example", "--san", "bad name"], "subjectAltName 'bad name' is not a host name"),
-    (["generate", "--key-type", "dsa:1024"], "key type 'dsa:1024' is not one of"),
-    (["generate", "--days", "0"], "--days must be from 1 to 3650, not 0"),
-    (["generate", "--days", "3651"], "--days must be from 1 to 3650"),
 ])
 def test_bad_names_and_values_are_refused_and_change_nothing(root, xc, args, message):
     assert xc("ensure").code == 0
@@ -657,3 +653,30 @@ def test_a_removed_conf_d_directory_is_recorded_without_hooks(root, xc):
     before = root.snapshot()
     assert xc("sync").code == 0
     assert root.snapshot() == before
+
+
+@pytest.mark.parametrize("damage", ["cert is a symlink", "cert is garbage", "key is missing"])
+def test_ensure_warns_once_about_an_admins_unusable_pair_and_exits_0(root, xc, ca, tmp_path, damage):
+    """postinst runs ensure: an admin's broken pair must not fail the install, nor be touched."""
+    cert, key = ca.leaf(dns=("pbx.example.test",))
+    root.put_pair(cert, key)
+    root.write_state(hostname="localhost", generated_fingerprint="0" * 64)
+    if damage == "cert is a symlink":
+        target = tmp_path / "elsewhere.pem"
+        target.write_bytes(root.cert.read_bytes())
+        root.cert.unlink()
+        root.cert.symlink_to(target)
+    elif damage == "cert is garbage":
+        root.cert.write_bytes(b"not a certificate\n")
+    else:
+        root.key.unlink()
+    before = root.snapshot()
+    result = xc("ensure", "--reason", "upgrade", "--hooks-nonfatal")
+    assert result.code == 0
+    assert len(result.err_lines) == 1
+    assert result.err_lines[0].startswith("xivo-certs: warning: ")
+    assert result.err_lines[0].endswith("; the admin's certificate is left as it is")
+    after = root.snapshot()
+    assert {p: v for p, v in after.items() if "var/lib/xivo-certs" not in p} == \
+        {p: v for p, v in before.items() if "var/lib/xivo-certs" not in p}
+    assert root.hook_runs() == []

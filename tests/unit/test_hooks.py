@@ -262,3 +262,13 @@ def test_hooks_cut_short_by_a_crash_run_again_at_the_next_command(root, cmd, xc)
     assert (runs[1]["XIVO_CERTS_FINGERPRINT"], runs[1]["XIVO_CERTS_PREVIOUS_FINGERPRINT"]) == (second, first)
     assert not os.path.exists(root.paths.hooks_due)
     assert xc("sync").code == 0 and len(root.hook_runs()) == 2
+
+
+def test_hooks_nonfatal_makes_untrusted_hooks_a_warning_for_postinst(root, xc):
+    add_order_hook(root, "20-hook")
+    root.hooks.chmod(0o775)
+    result = xc("ensure", "--hooks-nonfatal")
+    assert result.code == 0
+    assert result.err_lines == [f"xivo-certs: warning: {root.hooks}: writable by a user other than root: "
+                                "hooks not run (they run as root; chown root and chmod go-w to trust them)"]
+    assert root.cert.exists() and order(root) == []
