@@ -5,7 +5,6 @@ No cryptography import here: `status` rebuilds a CertInfo from what the last set
 """
 
 import datetime
-from dataclasses import dataclass
 
 from . import names
 
@@ -17,20 +16,38 @@ def now():
     return datetime.datetime.now(UTC)
 
 
-@dataclass(frozen=True)
 class CertInfo:
-    subject_cn: str
-    issuer_cn: str
-    names: tuple
-    ip_addresses: tuple
-    self_signed: bool
-    is_ca: bool
-    not_before: datetime.datetime
-    not_after: datetime.datetime
-    key_type: str
-    fingerprint: str
-    signature_hash: str
-    has_san: bool
+    """What a certificate says, immutable, compared and hashed by value. (A plain class rather
+    than a frozen dataclass: dataclasses imports inspect and ast, a tenth of what `status` costs
+    once it no longer loads cryptography.)"""
+
+    FIELDS = ("subject_cn", "issuer_cn", "names", "ip_addresses", "self_signed", "is_ca",
+              "not_before", "not_after", "key_type", "fingerprint", "signature_hash", "has_san")
+    __slots__ = FIELDS
+
+    def __init__(self, subject_cn, issuer_cn, names, ip_addresses, self_signed, is_ca,
+                 not_before, not_after, key_type, fingerprint, signature_hash, has_san):
+        values = locals()
+        for name in self.FIELDS:
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"CertInfo is immutable: cannot set {name}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"CertInfo is immutable: cannot delete {name}")
+
+    def _values(self):
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other):
+        return self._values() == other._values() if type(other) is CertInfo else NotImplemented
+
+    def __hash__(self):
+        return hash(self._values())
+
+    def __repr__(self):
+        return "CertInfo(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS) + ")"
 
     @property
     def primary_name(self):

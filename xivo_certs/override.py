@@ -3,7 +3,6 @@
 import ipaddress
 import os
 import socket
-from dataclasses import dataclass, field
 
 from . import certinfo, files, paths as default_paths
 from .errors import Problem
@@ -15,15 +14,24 @@ MANAGED_MARK = HEADER.splitlines()[0][:24].encode()
 LINK_TEMP = ".010-custom-certificate.yml.xivo-certs-new"
 
 
-@dataclass
 class Plan:
-    """What the override should be for the certificate in place."""
-    needed: bool
-    host: str = None
-    verify: object = None  # True (system trust), the CA file's path, or None (unknown)
-    ca_pem: bytes = None
-    text: bytes = None
-    problems: list = field(default_factory=list)
+    """What the override should be for the certificate in place. (A plain class: dataclasses
+    imports inspect and ast, a tenth of what `status` costs once it no longer loads cryptography.)"""
+
+    def __init__(self, needed, host=None, verify=None, ca_pem=None, text=None, problems=None):
+        self.needed, self.host, self.ca_pem, self.text = needed, host, ca_pem, text
+        self.verify = verify  # True (system trust), the CA file's path, or None (unknown)
+        self.problems = [] if problems is None else problems
+
+    def _fields(self):
+        return (self.needed, self.host, self.verify, self.ca_pem, self.text, self.problems)
+
+    def __eq__(self, other):
+        return self._fields() == other._fields() if type(other) is Plan else NotImplemented
+
+    def __repr__(self):
+        return "Plan(needed={!r}, host={!r}, verify={!r}, ca_pem={!r}, text={!r}, problems={!r})".format(
+            *self._fields())
 
 
 def plan(paths, settings, certs):

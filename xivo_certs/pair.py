@@ -1,6 +1,5 @@
 """The pair in place: read it, tell the package's own certificate from an admin's, make a new default."""
 
-import hashlib
 import json
 import os
 
@@ -78,6 +77,7 @@ class Pair:
 def read(paths):
     """The certificate in place, its key read on first use; a Problem when the certificate cannot
     be used at all."""
+    import hashlib
     from . import x509
     data = files.read_input(paths.cert, follow=False)
     certs = x509.parse_certificates(data, paths.cert)
@@ -163,6 +163,7 @@ def adopted_state(found, recorded):
 
 def make_default(paths, recorded, hostname, key_type, extra_names, days):
     """Generate and write a new default pair with the state that records it; the new state."""
+    import hashlib
     from . import x509
     key = x509.new_key(key_type)
     cert = x509.self_signed(key, hostname, extra_names, days)
