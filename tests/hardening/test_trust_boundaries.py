@@ -154,19 +154,22 @@ def test_state_and_backups_are_root_only(admin_root):
 # --- planted symlinks at the paths written ------------------------------------------------------
 
 def _plant(path, target):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     if os.path.lexists(path):
         os.unlink(path)
     os.symlink(target, path)
 
 
-@pytest.mark.parametrize("position", ["server.key.xivo-certs-new", "server.crt.xivo-certs-new",
+@pytest.mark.parametrize("position", ["server.key", "server.crt",
+                                      "server.key.xivo-certs-new", "server.crt.xivo-certs-new",
                                       "pending.xivo-certs-new", "state.xivo-certs-new",
                                       "custom-certificate.yml.xivo-certs-new",
                                       "ca.crt", "ca.crt.xivo-certs-new", "pending"])
 def test_no_write_follows_a_planted_symlink(shared_root, position):
     root, pairs = shared_root
     other = _next_pair(root, pairs)
-    where = {"server.key.xivo-certs-new": root.paths.key + ".xivo-certs-new",
+    where = {"server.key": root.paths.key, "server.crt": root.paths.cert,
+             "server.key.xivo-certs-new": root.paths.key + ".xivo-certs-new",
              "server.crt.xivo-certs-new": root.paths.cert + ".xivo-certs-new",
              "pending.xivo-certs-new": root.paths.pending + ".xivo-certs-new",
              "state.xivo-certs-new": root.paths.state + ".xivo-certs-new",
