@@ -23,19 +23,36 @@ mkdir "$work/xivo-certs"
 cp -a "$repo/debian" "$work/xivo-certs/"
 : > "$work/xivo-certs/debian/files"
 
-rc=0
-for suite in "$@"; do
+# One suite: autopkgtest with its output directory, then a one-line verdict on stdout.
+run_suite() {
+	suite=$1
 	tarball=$("$py" "$here/debroot.py" tarball "$suite" --deb "$deb")
 	out=$outbase/autopkgtest-$suite
 	rm -rf "$out"
 	start=$(date +%s)
 	set +e
 	autopkgtest --output-dir "$out" "$deb" "$work/xivo-certs/" \
-		-- unshare --release "$suite" --tarball "$tarball" >"$work/log" 2>&1
+		-- unshare --release "$suite" --tarball "$tarball" >"$work/log-$suite" 2>&1
 	status=$?
 	set -e
-	if [ $status -eq 0 ]; then verdict=PASS; else verdict="FAIL (autopkgtest exit $status)"; rc=1; tail -n 60 "$work/log" >&2; fi
+	if [ $status -eq 0 ]; then
+		verdict=PASS
+	else
+		verdict="FAIL (autopkgtest exit $status)"
+		tail -n 60 "$work/log-$suite" >&2
+	fi
 	summary=$(sed 's/ \+/ /g' "$out/summary" 2>/dev/null | paste -sd ';' -)
 	echo "autopkgtest $suite: $verdict in $(( $(date +%s) - start ))s ($summary) log: $out/log"
+	[ $status -eq 0 ]
+}
+
+# The suites run side by side (each testbed is its own unshare root).
+pids=
+for suite in "$@"; do
+	run_suite "$suite" > "$work/verdict-$suite" &
+	pids="$pids $!"
 done
+rc=0
+for pid in $pids; do wait "$pid" || rc=1; done
+for suite in "$@"; do cat "$work/verdict-$suite"; done
 exit $rc

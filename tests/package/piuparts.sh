@@ -16,29 +16,44 @@ logdir=${PIUPARTS_LOGDIR:-$(dirname "$deb")}
 work=$(mktemp -d /var/tmp/xivo-certs-piuparts.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$py" "$here/debroot.py" standins "$work/standins" >/dev/null
-"$py" "$here/debroot.py" repo "$work/repo" "$work/standins/xivo-certs_15.11_all.deb" >/dev/null
+# One repository per suite: piuparts looks for processes with files open under
+# its chroot (lsof +D), and a bind mount shared by two runs would make each see
+# (and kill) the other's apt-get.
+for suite in "$@"; do
+	"$py" "$here/debroot.py" repo "$work/repo-$suite" "$work/standins/xivo-certs_15.11_all.deb" >/dev/null
+done
 chmod -R a+rX "$work"
 
-rc=0
-for suite in "$@"; do
+# One suite: piuparts with its log, then a one-line verdict on stdout.
+run_suite() {
+	suite=$1
 	tgz=$("$py" "$here/debroot.py" tarball "$suite" --deb "$deb" --gz)
-	set -- --basetgz "$tgz" -d "$suite" -m "$mirror" \
-		--extra-repo "deb [trusted=yes] file://$work/repo ./" --bindmount "$work/repo" \
-		-l "$logdir/piuparts-$suite.log" \
-		-i /var/cache/debconf/tmp.ci/
+	log=$logdir/piuparts-$suite.log
+	rm -f "$log"
+	start=$(date +%s)
 	# -i: debconf's own scratch directory, made by apt's preconfiguration
 	# (apt-utils is in the base, for autopkgtest) and never removed; Debian
 	# 12's piuparts does not know it yet (it fails "hello" on Debian 13 too).
-	start=$(date +%s)
-	rm -f "$logdir/piuparts-$suite.log"
-	if piuparts "$@" "$deb" >/dev/null 2>&1; then
+	if piuparts --basetgz "$tgz" -d "$suite" -m "$mirror" \
+		--extra-repo "deb [trusted=yes] file://$work/repo-$suite ./" --bindmount "$work/repo-$suite" \
+		-i /var/cache/debconf/tmp.ci/ -l "$log" "$deb" >/dev/null 2>&1; then
 		verdict=PASS
 	else
 		verdict=FAIL
-		rc=1
-		tail -n 40 "$logdir/piuparts-$suite.log" >&2
+		tail -n 40 "$log" >&2
 	fi
-	tests=$(grep -E '(PASS|FAIL): ' "$logdir/piuparts-$suite.log" | sed 's/^.*\(PASS\|FAIL\): /\1: /' | paste -sd ';' -)
-	echo "piuparts $suite: $verdict in $(( $(date +%s) - start ))s ($tests) log: $logdir/piuparts-$suite.log"
+	tests=$(grep -E '(PASS|FAIL): ' "$log" | sed 's/^.*\(PASS\|FAIL\): /\1: /' | paste -sd ';' -)
+	echo "piuparts $suite: $verdict in $(( $(date +%s) - start ))s ($tests) log: $log"
+	[ $verdict = PASS ]
+}
+
+# The suites run side by side (piuparts waits on apt and dpkg more than on the CPU).
+pids=
+for suite in "$@"; do
+	run_suite "$suite" > "$work/verdict-$suite" &
+	pids="$pids $!"
 done
+rc=0
+for pid in $pids; do wait "$pid" || rc=1; done
+for suite in "$@"; do cat "$work/verdict-$suite"; done
 exit $rc
