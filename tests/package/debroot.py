@@ -340,6 +340,13 @@ class Root:
         with open(self.host(path), "rb") as fh:
             return fh.read()
 
+    def get(self, path):
+        """Bytes of PATH, None when it is missing (for comparisons that should report, not crash)."""
+        try:
+            return self.read(path)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
     def text(self, path):
         return self.read(path).decode()
 

@@ -298,8 +298,8 @@ def check_ca_file(root, check, kind, pki_set, pair_pem):
 def check_admin_installed(root, check, kind, pki_set, crt, key, what, host=ADMIN_HOST):
     """The admin's pair in place, untouched, with the override and links it needs.
     kind: trusted (verify True), private or selfsigned (verify the CA file)."""
-    check.eq(root.read(CERT), crt, f"server.crt bytes ({what})")
-    check.eq(root.read(KEY), key, f"server.key bytes ({what})")
+    check.eq(root.get(CERT), crt, f"server.crt bytes ({what})")
+    check.eq(root.get(KEY), key, f"server.key bytes ({what})")
     check_pair_files(root, check)
     check_override(root, check, host, expected_verify(kind))
     check_ca_file(root, check, kind, pki_set, crt)

@@ -38,6 +38,8 @@ def test_s12_hooks_are_conffiles_and_only_proper_names_run(root, deb, deb_next):
     for name in ("10-hostname-override", "90-restart-services"):
         check.true(f"{HOOKS_DIR}/{name} " in conffiles, f"{HOOKS_DIR}/{name} should be a conffile")
     check.true(root.exists(f"{HOOKS_DIR}/README"), "hooks.d/README missing")
+    if not check.true(root.exists(HOOKS_DIR), f"{HOOKS_DIR} missing"):
+        check.done()
     check.eq(root.owner_mode(HOOKS_DIR), (0, 0, 0o755), f"{HOOKS_DIR} (uid, gid, mode)")
 
     # The admin edits one shipped hook and deletes the other; adds hooks with names run-parts
@@ -90,7 +92,7 @@ def test_s13_units_apt_hook_man_page(root, deb, standins):
         text = root.text(path[0])
         for f in (CERT, KEY):
             check.true(re.search(rf"(?m)^Path\w+={re.escape(f)}$", text), f"the path unit does not watch {f}")
-    hook = root.text("/etc/apt/apt.conf.d/05xivo-certs")
+    hook = (root.get("/etc/apt/apt.conf.d/05xivo-certs") or b"").decode()
     check.true("DPkg::Post-Invoke" in hook and "[ -x /usr/sbin/xivo-certs ]" in hook and "|| true" in hook,
                f"apt hook should be guarded and never fail: {hook!r}")
     # The apt hook never fails apt, even when the command fails.
@@ -144,8 +146,8 @@ def test_s15_seed_followed_completely_then_upgrade(root, deb, standins, pki_set)
              '"$d/010-custom-certificate.yml"; done')
     links = {d: root.describe(f"{d}/{LINK_NAME}") for d in confd_dirs(root)}
     install(root, deb, check, "upgrade 15.11 -> real")
-    check.eq(root.read(CERT), crt, "server.crt bytes after the upgrade")
-    check.eq(root.read(KEY), key, "server.key bytes after the upgrade")
+    check.eq(root.get(CERT), crt, "server.crt bytes after the upgrade")
+    check.eq(root.get(KEY), key, "server.key bytes after the upgrade")
     check.eq(root.text(OVERRIDE), hand, "the admin's hand-written override after the upgrade")
     for d, desc in links.items():
         check.eq(root.describe(f"{d}/{LINK_NAME}"), desc, f"the admin's link in {d}")
@@ -173,14 +175,14 @@ def test_s16_path_unit_fires_between_the_two_copies(root, deb, pki_set):
     add_record_hook(root)
     resolvable(root, ADMIN_HOST)
     install(root, deb, check)
-    old_key = root.read(KEY)
+    old_key = root.get(KEY)
     crt, key = pki_set["private"]
     root.write("/root/new.crt", crt)
     root.write("/root/new.key", key, mode=0o600)
     root.run(f"cp /root/new.crt {CERT}")
     res = root.run("xivo-certs sync --quiet", check=False)
-    check.eq(root.read(CERT), crt, "server.crt after the sync between the two copies")
-    check.eq(root.read(KEY), old_key, "server.key after the sync between the two copies")
+    check.eq(root.get(CERT), crt, "server.crt after the sync between the two copies")
+    check.eq(root.get(KEY), old_key, "server.key after the sync between the two copies")
     check.eq([r[0] for r in hook_runs(root)], ["install"],
              f"hooks ran for a half-copied pair (sync exit {res.rc}: {res.output.strip()[-300:]!r})")
     check.done("sync between the two copies")
