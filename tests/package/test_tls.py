@@ -12,7 +12,6 @@ import time
 import pytest
 
 import debroot
-import pki
 from helpers import CERT, KEY, Check, check_default_pair, check_status_ok
 
 KEY_TYPES = ["rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384"]
