@@ -113,13 +113,15 @@ class Worker:
         process = self.root.popen(*argv)
         try:
             process.wait(timeout=delay)
-            finished = True
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            finished = False
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         elapsed = time.monotonic() - started
         process.communicate()
-        assert finished or process.returncode == -signal.SIGKILL
+        finished = process.returncode == 0  # (it may also have ended just before the kill)
+        assert finished or process.returncode == -signal.SIGKILL, process.returncode
         moment = self.check_after_kill(operation, old_cert, old_key, old_was_default, admin)
         if finished:  # too late: aim the next delays at the durations seen lately
             self.durations[operation] = (self.durations[operation] + elapsed) / 2
