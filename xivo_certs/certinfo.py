@@ -100,7 +100,7 @@ def validity_problem(info, moment=None):
     if info.not_after <= moment:
         return f"expired on {info.not_after:%Y-%m-%d}"
     if info.not_before > moment:
-        return f"not valid before {info.not_before:%Y-%m-%d %H:%M} UTC"
+        return f"is not valid before {info.not_before:%Y-%m-%d %H:%M} UTC"
     return None
 
 

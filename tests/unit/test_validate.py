@@ -102,7 +102,7 @@ def refusal(ca, keys, case):
         "expired": (pem(ca.leaf(not_before=now() - 400 * DAY, not_after=now() - DAY, key=rsa_key)[0]),
                     pem(rsa_key), None, "cert", "the certificate expired on"),
         "not yet valid": (pem(ca.leaf(not_before=now() + 3 * DAY, key=rsa_key)[0]), pem(rsa_key), None,
-                          "cert", "the certificate not valid before"),
+                          "cert", "the certificate is not valid before"),
         "CA:TRUE leaf": (pem(ca.leaf(ca=True, key=rsa_key)[0]), pem(rsa_key), None, "cert",
                          "is a CA certificate (basicConstraints CA:TRUE)"),
         "chain out of order": (pem(mid_leaf), pem(mid_key), pem(ca.cert, middle.cert), "chain",

@@ -332,7 +332,7 @@ def test_validity_problem(keys):
     future = make_cert(key, "x", not_before=now() + 2 * DAY, days=30)
     fine = make_cert(key, "x")
     assert core.validity_problem(core.describe(expired)).startswith("expired on ")
-    assert core.validity_problem(core.describe(future)).startswith("not valid before ")
+    assert core.validity_problem(core.describe(future)).startswith("is not valid before ")
     assert core.validity_problem(core.describe(fine)) is None
 
 
