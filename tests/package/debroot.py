@@ -272,11 +272,14 @@ class Root:
                  f"--mount-proc={self.merged}/proc", "chroot", self.merged, "/usr/bin/env", "-i"]
                 + [f"{k}={v}" for k, v in envs.items()] + ["/bin/sh", "-c", script])
 
-    def run(self, script, check=True, input=None, env=None, timeout=600, tty_input=None):
+    def run(self, script, check=True, input=None, env=None, timeout=None, tty_input=None):
         """Run a shell script inside the root; check=True fails the test on a non-zero exit.
 
         tty_input: the script's stdin is a terminal (a pty) holding these lines, for debconf's
         interactive teletype frontend, which refuses a stdin that is not a tty."""
+        if timeout is None:
+            # A question asked again waits on the terminal for ever: fail sooner.
+            timeout = 600 if tty_input is None else 120
         t0 = time.monotonic()
         try:
             if tty_input is None:

@@ -5,6 +5,7 @@ manual setup (hand-written override and links) met by the upgrade, the path unit
 the two copies of the seed's procedure."""
 
 import re
+import subprocess
 
 import pki
 from helpers import (ADMIN_HOST, CERT, HOOKS_DIR, KEY, LINK_NAME, OVERRIDE, WWW_DATA, Check,
@@ -192,3 +193,121 @@ def test_s16_path_unit_fires_between_the_two_copies(root, deb, pki_set):
     check_admin_installed(root, check, "private", pki_set, crt, key, "after the second copy")
     check.eq([r[0] for r in hook_runs(root)], ["install", "sync"], "hook runs after both copies")
     check.done("sync after the second copy")
+
+
+def test_s17_renew_timer_command(root, deb):
+    """What the daily timer runs (`xivo-certs renew`, read from the installed unit): renews the
+    package's certificate inside the renew window, leaves an admin's expiring one alone."""
+    check = Check(root)
+    prepare_daemons(root)
+    add_record_hook(root)
+    install(root, deb, check)
+    unit = (root.get("/lib/systemd/system/xivo-certs-renew.service")
+            or root.get("/usr/lib/systemd/system/xivo-certs-renew.service") or b"").decode()
+    m = re.search(r"(?m)^ExecStart=(.+)$", unit)
+    if not check.true(m, f"xivo-certs-renew.service has no ExecStart: {unit!r}"):
+        check.done()
+    renew = m.group(1).strip()
+    before = root.get(CERT)
+    res = root.run(renew, check=False)
+    check.eq(res.rc, 0, f"`{renew}` far from expiry: {res.output[-300:]!r}")
+    check.eq(root.get(CERT), before, "certificate renewed far from expiry")
+    res = root.run("xivo-certs generate --days 10", check=False)
+    check.eq(res.rc, 0, f"generate --days 10: {res.output[-300:]!r}")
+    short = root.get(CERT)
+    runs = len(hook_runs(root))
+    res = root.run(renew, check=False)
+    check.eq(res.rc, 0, f"`{renew}` inside the renew window: {res.output[-300:]!r}")
+    data = check_status_ok(root, check, "after renew")
+    check_default_pair(root, check, "localhost", "rsa:2048", data)
+    check.true(root.get(CERT) != short, "the default certificate was not renewed inside the window")
+    check.eq([r[0] for r in hook_runs(root)[runs:]], ["renew"], "hook runs of the renewal")
+    check.done("default certificate")
+
+    # An admin's certificate 10 days from expiry: renew leaves it (status warns).
+    k, c = pki.make_leaf(None, None, ["localhost"], days=10)
+    crt_pem, key_pem = pki.cert_pem(c), pki.key_pem(k)
+    root.write("/root/a.crt", crt_pem)
+    root.write("/root/a.key", key_pem, mode=0o600)
+    res = root.run("xivo-certs install --cert /root/a.crt --key /root/a.key", check=False)
+    check.eq(res.rc, 0, f"xivo-certs install of an admin certificate: {res.output[-300:]!r}")
+    res = root.run(renew, check=False)
+    check.eq(root.get(CERT), crt_pem, "renew replaced an admin's certificate")
+    check.eq(root.get(KEY), key_pem, "renew replaced an admin's key")
+    check.done("admin certificate near expiry")
+
+
+def test_s18_reconfigure_key_type(root, deb):
+    """dpkg-reconfigure at low priority: the same name (debconf's teletype frontend takes an
+    empty line as an empty answer, so it is typed again), another key type from the list: the
+    default certificate is regenerated with it."""
+    check = Check(root)
+    add_record_hook(root)
+    install(root, deb, check)
+    first = pki.info(root.get(CERT))
+    res = root.run("dpkg-reconfigure -fteletype -plow xivo-certs", tty_input="localhost\nec:p256\n",
+                   env={"DEBIAN_FRONTEND": "teletype"}, check=False)
+    check.eq(res.rc, 0, f"dpkg-reconfigure -plow: {res.output[-800:]!r}")
+    data = check_status_ok(root, check, "after the key type change")
+    new = check_default_pair(root, check, "localhost", "ec:p256", data)
+    if new:
+        check.true(new["fingerprint"] != first["fingerprint"], "certificate not regenerated")
+    check.eq((root.state() or {}).get("key_type"), "ec:p256", "state key_type")
+    check.eq([r[0] for r in hook_runs(root)], ["install", "reconfigure"], "hook runs")
+    check.done()
+
+
+def test_s19_strong_legacy_default_kept(root, deb, standins, tmp_path):
+    """The upgrade from an old package whose own certificate (CN=localhost, self-signed, no state
+    file) is still strong: taken as the default one and kept as it is (no needless new
+    certificate, no restart), then recorded so that a later rename regenerates it."""
+    check = Check(root)
+    prepare_daemons(root)
+    add_record_hook(root)
+    install(root, standins["old"], check, "stand-in 15.11")
+    args = ["openssl", "req", "-x509", "-nodes", "-newkey", "rsa:2048", "-sha256",
+                       "-days", "825", "-subj", "/CN=localhost", "-addext",
+                       "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+                       "-addext", "extendedKeyUsage=serverAuth",
+                       "-keyout", str(tmp_path / "k"), "-out", str(tmp_path / "c")]
+    subprocess.run(args, check=True, capture_output=True)
+    crt, key = (tmp_path / "c").read_bytes(), (tmp_path / "k").read_bytes()
+    root.write(CERT, crt, mode=0o644, gid=WWW_DATA)
+    root.write(KEY, key, mode=0o640, gid=WWW_DATA)
+    install(root, deb, check, "upgrade 15.11 -> real")
+    check.eq(root.get(CERT), crt, "a strong legacy default certificate was replaced")
+    res, data = status(root)
+    check.eq(res.rc, 0, f"status: {res.output[-300:]!r}")
+    if isinstance(data, dict):
+        check.eq(data.get("default"), True, "status default (legacy CN=localhost certificate)")
+    check.done("upgrade")
+    res = root.run("dpkg-reconfigure -fteletype -phigh xivo-certs", tty_input="pbx.example.com\n",
+                   env={"DEBIAN_FRONTEND": "teletype"}, check=False)
+    check.eq(res.rc, 0, f"dpkg-reconfigure: {res.output[-500:]!r}")
+    check_default_pair(root, check, "pbx.example.com", "rsa:2048")
+    check.done("rename after the upgrade")
+
+
+def test_s20_concurrent_syncs_and_apt_hook(root, deb, standins, pki_set):
+    """The admin copies a pair and does not run sync; the path unit and apt's Post-Invoke start
+    two syncs at once (the lock serialises them: hooks run once); a later apt run finds nothing
+    to do."""
+    check = Check(root)
+    prepare_daemons(root)
+    add_record_hook(root)
+    resolvable(root, ADMIN_HOST)
+    install(root, deb, check)
+    crt, key = pki_set["selfsigned"]
+    root.write("/root/new.crt", crt)
+    root.write("/root/new.key", key, mode=0o600)
+    root.run(f"cp /root/new.crt {CERT} && cp /root/new.key {KEY}")
+    res = root.run("xivo-certs sync --quiet & xivo-certs sync --quiet & wait", check=False)
+    check.eq([r[0] for r in hook_runs(root)], ["install", "sync"], "hook runs after two concurrent syncs")
+    check_admin_installed(root, check, "selfsigned", pki_set, crt, key, "after concurrent syncs")
+    check.done("two syncs at once")
+    install(root, standins["newd"], check, "xivo-newd")
+    check.eq([r[0] for r in hook_runs(root)], ["install", "sync", "sync"],
+             "hook runs after apt installed a daemon (one for its new conf.d)")
+    res = root.run("apt-get purge -y xivo-newd", check=False)
+    check.eq(res.rc, 0, f"apt-get purge xivo-newd: {res.output[-300:]!r}")
+    check.done("apt hook")
