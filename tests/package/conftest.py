@@ -146,13 +146,19 @@ def root(make_root, suite):
 
 @pytest.fixture(scope="session")
 def pki_set(tmp_path_factory):
-    """Admin certificates: one from a CA the test adds to the system trust store, one from a
-    private CA (chain in server.crt), one self-signed; all for xivo.example.com."""
+    """Admin certificates: from a CA the test adds to the system trust store (directly, or
+    through an intermediate sent in server.crt), from a private CA (chain in server.crt), and
+    self-signed; all for xivo.example.com."""
     trusted_ca_key, trusted_ca = pki.make_ca("xivo-certs tests trusted root CA")
     private_ca_key, private_ca = pki.make_ca("xivo-certs tests private CA")
     out = {"trusted_ca": trusted_ca, "private_ca": private_ca}
     k, c = pki.make_leaf(trusted_ca_key, trusted_ca, [ADMIN_HOST])
     out["trusted"] = (pki.cert_pem(c), pki.key_pem(k))
+    # The usual public CA layout: leaf + intermediate in server.crt, the root only in the
+    # system trust store.
+    ik, ic = pki.make_intermediate(trusted_ca_key, trusted_ca, "xivo-certs tests intermediate CA")
+    k, c = pki.make_leaf(ik, ic, [ADMIN_HOST])
+    out["trusted-intermediate"] = (pki.cert_pem(c) + pki.cert_pem(ic), pki.key_pem(k))
     k, c = pki.make_leaf(private_ca_key, private_ca, [ADMIN_HOST])
     out["private"] = (pki.cert_pem(c) + pki.cert_pem(private_ca), pki.key_pem(k))
     k, c = pki.make_leaf(None, None, [ADMIN_HOST])

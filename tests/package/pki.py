@@ -58,6 +58,27 @@ def make_ca(cn, days=3650):
     return key, cert
 
 
+def make_intermediate(ca_key, ca_cert, cn, days=1825):
+    """An intermediate CA signed by CA (pathlen 0)."""
+    key = gen_key("rsa:2048")
+    cert = (x509.CertificateBuilder()
+            .subject_name(_name(cn)).issuer_name(ca_cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now() - datetime.timedelta(days=1))
+            .not_valid_after(now() + datetime.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    return key, cert
+
+
 def make_leaf(ca_key, ca_cert, names, key_type="rsa:2048", days=365):
     """A server certificate for NAMES (first one is the CN) signed by the CA (or self-signed when
     ca_key is None)."""

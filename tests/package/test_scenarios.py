@@ -148,7 +148,7 @@ def test_s04_upgrade_regenerates_weak_default(root, deb, standins, weak, tmp_pat
 
 # ----------------------------------------------------------------------------------------------- 5
 
-@pytest.mark.parametrize("kind", ["trusted", "private", "selfsigned"])
+@pytest.mark.parametrize("kind", ["trusted", "trusted-intermediate", "private", "selfsigned"])
 def test_s05_upgrade_keeps_admin_certificate(root, deb, deb_next, standins, pki_set, kind):
     """An admin followed the seed on 15.11 (own pair in place); the upgrade to the real package,
     then to a newer version of it, leaves the pair untouched byte for byte, writes the managed
@@ -156,7 +156,7 @@ def test_s05_upgrade_keeps_admin_certificate(root, deb, deb_next, standins, pki_
     check = Check(root)
     fresh(root)
     resolvable(root, ADMIN_HOST)
-    if kind == "trusted":
+    if kind.startswith("trusted"):
         add_trusted_ca(root, pki_set["trusted_ca"])
     install(root, standins["old"], check, "stand-in 15.11")
     crt, key = pki_set[kind]
