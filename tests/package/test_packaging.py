@@ -311,3 +311,27 @@ def test_s20_concurrent_syncs_and_apt_hook(root, deb, standins, pki_set):
     res = root.run("apt-get purge -y xivo-newd", check=False)
     check.eq(res.rc, 0, f"apt-get purge xivo-newd: {res.output[-300:]!r}")
     check.done("apt hook")
+
+
+def test_s21_remove_then_install_again(root, deb):
+    """apt remove, then install again (from the config-files state): the kept pair is used as it
+    is, no hook runs; purge then install: a new pair."""
+    check = Check(root)
+    add_record_hook(root)
+    install(root, deb, check)
+    pair = (root.get(CERT), root.get(KEY))
+    res = root.run("apt-get remove -y xivo-certs", check=False)
+    check.eq(res.rc, 0, f"apt-get remove: {res.output[-300:]!r}")
+    install(root, deb, check, "install after remove")
+    check.eq((root.get(CERT), root.get(KEY)), pair, "pair bytes after remove + install")
+    check.eq([r[0] for r in hook_runs(root)], ["install"], "hook runs after remove + install")
+    check_status_ok(root, check, "after remove + install")
+    check.done("remove, install again")
+    res = root.run("apt-get purge -y xivo-certs", check=False)
+    check.eq(res.rc, 0, f"apt-get purge: {res.output[-300:]!r}")
+    install(root, deb, check, "install after purge")
+    data = check_status_ok(root, check, "after purge + install")
+    new = check_default_pair(root, check, "localhost", "rsa:2048", data)
+    if new:
+        check.true(root.get(CERT) != pair[0], "the purged pair came back")
+    check.done("purge, install again")
