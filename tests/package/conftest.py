@@ -7,6 +7,7 @@ Environment:
   XIVO_CERTS_TEST_CACHE, XIVO_CERTS_TEST_WORK, XIVO_CERTS_TEST_MIRROR  see debroot.py
 """
 
+import fcntl
 import os
 import re
 import shutil
@@ -51,20 +52,29 @@ def pytest_sessionstart(session):
 # ---------------------------------------------------------------------------------------- the .deb
 
 @pytest.fixture(scope="session")
-def deb():
-    """The real package: $DIST, or the newest dist/xivo-certs_*_all.deb after `make deb`."""
+def deb(tmp_path_factory):
+    """The real package: $DIST, or the newest dist/xivo-certs_*_all.deb after `make deb` -- run
+    once per session, also with several xdist workers (the first one builds, under a lock)."""
     path = os.environ.get("DIST")
     if path:
         if not os.path.isfile(path):
             pytest.fail(f"DIST={path}: no such .deb")
         return os.path.abspath(path)
-    res = subprocess.run(["make", "-C", REPO, "deb"], capture_output=True, text=True)
-    if res.returncode:
-        pytest.fail(f"`make deb` failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
-    path = debroot.newest_deb(os.path.join(REPO, "dist"))
-    if not path:
-        pytest.fail("`make deb` made no dist/xivo-certs_*_all.deb")
-    return path
+    shared = tmp_path_factory.getbasetemp().parent  # common to the workers of one session
+    with open(shared / "deb.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "deb.path"
+        if done.exists():
+            return done.read_text()
+        res = subprocess.run(["make", "-C", REPO, "deb"], capture_output=True, text=True)
+        if res.returncode:
+            pytest.fail(f"`make deb` failed ({res.returncode}):\n{res.stdout[-3000:]}\n"
+                        f"{res.stderr[-3000:]}")
+        path = debroot.newest_deb(os.path.join(REPO, "dist"))
+        if not path:
+            pytest.fail("`make deb` made no dist/xivo-certs_*_all.deb")
+        done.write_text(path)
+        return path
 
 
 @pytest.fixture(scope="session")
