@@ -26,12 +26,18 @@ test: unit
 
 check: unit hardening lintian scenarios piuparts autopkgtest
 
-test-deps:
-	@missing=$$(for p in $(TEST_DEPS); do dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
+# $(call install-missing,PACKAGES): apt-get install those of the Debian PACKAGES not installed yet
+# (as root; otherwise say which are missing and fail). CI starts from a fresh machine.
+define install-missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 		else echo "missing Debian packages: $$missing (run as root, or apt-get install them)" >&2; exit 1; fi; \
 	fi
+endef
+
+test-deps:
+	$(call install-missing,$(TEST_DEPS))
 
 clean:
 	rm -rf dist .pytest_cache build
@@ -80,9 +86,7 @@ install-deb: deb
 
 # No error, no warning; info and pedantic tags are shown (see README.md).
 lintian: deb
-	@command -v lintian >/dev/null || { \
-		if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian; \
-		else echo "lintian is missing (run as root, or apt-get install lintian)" >&2; exit 1; fi; }
+	$(call install-missing,lintian)
 	lintian --pedantic -I --fail-on error,warning dist/*.changes dist/*.deb
 
 # --- Package tests in real Debian roots (tests/package/, debian/tests/) -----
@@ -98,11 +102,7 @@ DEBROOT := $(PYTHON) tests/package/debroot.py
 SCENARIO_JOBS := 2
 
 package-deps:
-	@missing=$$(for p in $(PACKAGE_DEPS); do dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-		else echo "missing Debian packages: $$missing (run as root, or apt-get install them)" >&2; exit 1; fi; \
-	fi
+	$(call install-missing,$(PACKAGE_DEPS))
 	@# autopkgtest's unshare backend maps root to a range of subordinate ids.
 	@if [ "$$(id -u)" = 0 ]; then for f in /etc/subuid /etc/subgid; do \
 		grep -q '^root:' $$f 2>/dev/null || echo 'root:100000:65536' >> $$f; done; fi
@@ -133,11 +133,7 @@ BENCH_DEPS := python3-cryptography python3-yaml openssl debianutils time mmdebst
 BENCH_ARGS :=
 
 bench-deps:
-	@missing=$$(for p in $(BENCH_DEPS); do dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-		else echo "missing Debian packages: $$missing (run as root, or apt-get install them)" >&2; exit 1; fi; \
-	fi
+	$(call install-missing,$(BENCH_DEPS))
 
 bench: bench-deps deb
 	$(PYTHON) bench/run.py --deb $(DEB) $(BENCH_ARGS)
