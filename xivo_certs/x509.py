@@ -76,9 +76,7 @@ def self_signed(key, hostname, extra_names=(), days=825):
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
     )
-    algorithm = hashes.SHA384() if isinstance(key, ec.EllipticCurvePrivateKey) \
-        and key.curve.key_size >= 384 else hashes.SHA256()
-    return builder.sign(key, algorithm)
+    return builder.sign(key, hashes.SHA256())
 
 
 def _key_usage(key):
