@@ -68,7 +68,7 @@ def unchanged(ctx, recorded):
 
 def settle(ctx, recorded, reason):
     """Fix hand-copied modes, record what is in place; the hook environment when hooks must run."""
-    from . import pair
+    from . import hooks, pair
     files.normalize_modes(ctx.paths)
     # The metadata is taken before the contents are read: a file replaced meanwhile then differs
     # from the record, and the next sync reads it (taken after, it would hide the new file).
@@ -86,7 +86,7 @@ def settle(ctx, recorded, reason):
         pass
     previous = recorded.get("fingerprint", "")
     new_dirs = set(signatures["confd_dir"]) - set(recorded.get("confd_dir", ()))
-    owed = _owed_hooks(ctx.paths)
+    owed = hooks.owed(ctx.paths)
     changed = (found.info.fingerprint != previous or bool(new_dirs) or owed is not None
                or signatures["settings_stat"] != recorded.get("settings_stat", ""))
     new = dict(recorded, fingerprint=found.info.fingerprint, **signatures)
@@ -94,57 +94,11 @@ def settle(ctx, recorded, reason):
         new["changed_at"] = str(int(time.time()))
     if changed:  # before the state: a crash from here on leaves the hooks owed, not forgotten
         previous = owed if owed is not None else previous
-        ctx.hooks_claim = _claim_hooks(ctx.paths, found.info.fingerprint, previous)
+        ctx.hooks_claim = hooks.claim(ctx.paths, found.info.fingerprint, previous)
     state.write(ctx.paths, new)
     if not changed:
         return None
     return hook_environment(ctx, found, pair.is_default(found, new), previous, reason)
-
-
-# --- hooks owed: `hooks-due` names the change whose hooks have not finished yet ---------------------
-# The state records a change before its hooks run; a crash during the hooks would otherwise lose
-# them (the next sync sees nothing new). The process running them holds a lock on the file, so a
-# file nobody holds is owed by a process that died: the next command runs the hooks again.
-
-def _owed_hooks(paths):
-    """The previous fingerprint of hooks a dead process left owed, else None (called under the lock)."""
-    import fcntl
-    try:
-        fd = os.open(paths.hooks_due, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return None  # a live process is running them
-        words = os.read(fd, 4096).decode("ascii", "replace").split()
-    finally:
-        os.close(fd)
-    return words[1] if len(words) > 1 else ""
-
-
-def _claim_hooks(paths, fingerprint, previous):
-    """Record the hooks of `fingerprint` as owed; the descriptor whose lock says we run them."""
-    import fcntl
-    files.atomic_write(paths.hooks_due, f"{fingerprint} {previous}\n".encode(), 0o600)
-    fd = os.open(paths.hooks_due, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
-
-
-def _hooks_done(ctx, fingerprint):
-    """The hooks of `fingerprint` ran: nothing is owed, unless a newer change took over the record."""
-    with files.locked(ctx.paths):
-        try:
-            with open(ctx.paths.hooks_due, encoding="ascii", errors="replace") as due:
-                mine = due.read().split()[:1] == [fingerprint]
-        except FileNotFoundError:
-            mine = False
-        if mine:
-            os.unlink(ctx.paths.hooks_due)
-    os.close(ctx.hooks_claim)
-    ctx.hooks_claim = None
 
 
 def _without_dirs(signatures):
@@ -178,7 +132,8 @@ def run_hooks(ctx, hook_env, nonfatal=False, quiet=False):
         print(f"xivo-certs: warning: {problem}", file=sys.stderr)
         return 0
     if ctx.hooks_claim is not None:
-        _hooks_done(ctx, hook_env["XIVO_CERTS_FINGERPRINT"])
+        hooks.done(ctx.paths, ctx.hooks_claim, hook_env["XIVO_CERTS_FINGERPRINT"])
+        ctx.hooks_claim = None
     for failure in failures:
         print(f"xivo-certs: {'warning: ' if nonfatal else ''}hook {failure} failed", file=sys.stderr)
     return 1 if failures and not nonfatal else 0

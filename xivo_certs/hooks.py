@@ -1,5 +1,7 @@
-"""Run /etc/xivo-certs/hooks.d with run-parts, inputs in the environment; failures reported, not fatal."""
+"""Run /etc/xivo-certs/hooks.d with run-parts, inputs in the environment; failures reported, not
+fatal; and keep the hooks a crash cut short owed until they ran (`hooks-due`)."""
 
+import fcntl
 import os
 import re
 import shutil
@@ -7,6 +9,7 @@ import stat
 import subprocess
 import sys
 
+from . import files
 from .errors import Problem
 
 FAILED = re.compile(r"^run-parts: (?P<path>.+) exited (?:with return code (?P<code>\d+)"
@@ -50,3 +53,46 @@ def refuse_untrusted(directory):
         if info.st_uid != 0 or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             raise Problem("writable by a user other than root: hooks not run "
                           "(they run as root; chown root and chmod go-w to trust them)", path)
+
+
+# --- hooks owed: `hooks-due` names the change whose hooks have not finished yet ---------------------
+# The state records a change before its hooks run; a crash during the hooks would otherwise lose
+# them (the next sync sees nothing new). The process running them holds a lock on the file, so a
+# file nobody holds is owed by a process that died: the next command runs the hooks again.
+
+def owed(paths):
+    """The previous fingerprint of hooks a dead process left owed, else None (called under the lock)."""
+    try:
+        fd = os.open(paths.hooks_due, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None  # a live process is running them
+        words = os.read(fd, 4096).decode("ascii", "replace").split()
+    finally:
+        os.close(fd)
+    return words[1] if len(words) > 1 else ""
+
+
+def claim(paths, fingerprint, previous):
+    """Record the hooks of `fingerprint` as owed; the descriptor whose lock says we run them."""
+    files.atomic_write(paths.hooks_due, f"{fingerprint} {previous}\n".encode(), 0o600)
+    fd = os.open(paths.hooks_due, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def done(paths, claimed, fingerprint):
+    """The hooks of `fingerprint` ran: nothing is owed, unless a newer change took over the record."""
+    with files.locked(paths):
+        try:
+            with open(paths.hooks_due, encoding="ascii", errors="replace") as due:
+                mine = due.read().split()[:1] == [fingerprint]
+        except FileNotFoundError:
+            mine = False
+        if mine:
+            os.unlink(paths.hooks_due)
+    os.close(claimed)

@@ -1,7 +1,5 @@
 """The state file: plain `key=value` lines, so POSIX sh (debconf config, postrm) can read it too."""
 
-import os
-
 from . import files
 
 LIST_KEYS = ("confd_dir", "san")
@@ -41,7 +39,3 @@ def render(state):
 def write(paths, state):
     files.ensure_private_dir(paths.state_dir)
     files.atomic_write(paths.state, render(state).encode(), 0o600)
-
-
-def exists(paths):
-    return os.path.exists(paths.state)

@@ -47,13 +47,5 @@ run_suite() {
 	[ $verdict = PASS ]
 }
 
-# The suites run side by side (piuparts waits on apt and dpkg more than on the CPU).
-pids=
-for suite in "$@"; do
-	run_suite "$suite" > "$work/verdict-$suite" &
-	pids="$pids $!"
-done
-rc=0
-for pid in $pids; do wait "$pid" || rc=1; done
-for suite in "$@"; do cat "$work/verdict-$suite"; done
-exit $rc
+. "$here/side-by-side.sh"
+run_suites_side_by_side "$@"
