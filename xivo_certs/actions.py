@@ -24,12 +24,12 @@ class Context:
         return self._settings
 
 
-def _require_root(ctx):
+def _refuse_early(ctx):
     """Refuse before anything is touched: not root, or bad settings (read before the lock,
     whose directory would otherwise be created)."""
     if os.geteuid() != 0:
         raise Problem(ROOT_ONLY)
-    return ctx.settings
+    ctx.settings  # noqa: B018 -- loading them is the check
 
 
 def _locked_change(ctx, change, reason, admin_pair_problems_warn=False):
@@ -37,7 +37,7 @@ def _locked_change(ctx, change, reason, admin_pair_problems_warn=False):
 
     With `admin_pair_problems_warn` (ensure, run by postinst), a pair that cannot be used once
     `change` is done — necessarily an admin's, which ensure never touches — is a warning."""
-    _require_root(ctx)
+    _refuse_early(ctx)
     with files.locked(ctx.paths):
         files.recover(ctx.paths)
         recorded = change(state.read(ctx.paths.state))
@@ -288,7 +288,7 @@ def renew(ctx):
 
 def sync(ctx):
     """None when nothing changed (decided from metadata alone), else the hook environment."""
-    _require_root(ctx)
+    _refuse_early(ctx)
     with files.locked(ctx.paths):
         pending = files.recover(ctx.paths)
         recorded = state.read(ctx.paths.state)
@@ -300,7 +300,7 @@ def sync(ctx):
 def override(ctx, adopt=False):
     """Bring the override in line with the certificate; the problems left."""
     from . import override as override_module, pair
-    _require_root(ctx)
+    _refuse_early(ctx)
     with files.locked(ctx.paths):
         files.recover(ctx.paths)
         # The hook runs this right after settle recorded the pair: no cryptography then.

@@ -36,11 +36,7 @@ class Plan:
 
 def plan(paths, settings, certs):
     from . import x509
-
-    def anchor_pem():
-        anchor = x509.trust_anchor(certs)
-        return x509.certs_pem([anchor]) if anchor is not None else None
-    return plan_for(paths, settings, x509.describe(certs[0]), anchor_pem)
+    return plan_for(paths, settings, x509.describe(certs[0]), lambda: x509.anchor_pem(certs))
 
 
 def plan_for(paths, settings, info, anchor_pem):

@@ -32,8 +32,7 @@ class Pair:
             pem = self._described["anchor_pem"]
             return pem.encode() if pem is not None else None
         from . import x509
-        anchor = x509.trust_anchor(self.certs)
-        return x509.certs_pem([anchor]) if anchor is not None else None
+        return x509.anchor_pem(self.certs)
 
     def legacy_subject(self):
         """Whether the subject is exactly CN=localhost, as the packages before the record made it."""
@@ -47,18 +46,10 @@ class Pair:
         self._read_key()
         return self._key
 
-    @key.setter
-    def key(self, value):
-        self._paths, self._key = None, value
-
     @property
     def key_problem(self):
         self._read_key()
         return self._key_problem
-
-    @key_problem.setter
-    def key_problem(self, value):
-        self._paths, self._key_problem = None, value
 
     def _read_key(self):
         paths, self._paths = self._paths, None

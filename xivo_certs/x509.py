@@ -275,5 +275,11 @@ def trust_anchor(certs):
     return top if top.issuer == top.subject and signed_by(top, top) else None
 
 
+def anchor_pem(certs):
+    """The PEM of `trust_anchor(certs)`, or None."""
+    anchor = trust_anchor(certs)
+    return certs_pem([anchor]) if anchor is not None else None
+
+
 def subject_is_only_cn(cert, common_name):
     return cert.subject == x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
