@@ -6,7 +6,7 @@ import ipaddress
 import re
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -29,16 +29,17 @@ def new_key(key_type):
     if key_type not in KEY_TYPES:
         raise Problem(f"key type {key_type!r} is not one of {', '.join(KEY_TYPES)}")
     if kind == "rsa":
-        with _fresh_rsa_key_unchecked():
+        with _rsa_key_check_skipped():
             return rsa.generate_private_key(public_exponent=65537, key_size=int(size))
     return ec.generate_private_key(CURVES[size]())
 
 
-class _fresh_rsa_key_unchecked:
-    """cryptography < 39 runs RSA_check_key on the key OpenSSL has just generated (with OpenSSL 3:
-    ~50 ms at 2048 bits, ~1 s at 4096, as long as the generation itself); cryptography >= 39
-    skips that check for generated keys. Do the same here: keys loaded from files are still
-    checked."""
+class _rsa_key_check_skipped:
+    """cryptography < 39 runs OpenSSL's RSA_check_key on every RSA key it generates or loads, with
+    no public switch (>= 39 skips it for generated keys and takes unsafe_skip_rsa_key_validation
+    when loading). With OpenSSL 3 it costs ~60 ms at 2048 bits and ~1 s at 4096, on every sync
+    after a change. A key we generated needs no check; a loaded one gets key_matches' pairwise
+    test instead, which proves what matters: the key signs what the certificate's key verifies."""
 
     def __enter__(self):
         try:
@@ -149,11 +150,9 @@ def _parse_private_key(data, path):
     if b"ENCRYPTED PRIVATE KEY" in kinds or b"Proc-Type: 4,ENCRYPTED" in data:
         raise Problem("the private key is encrypted: give it without a passphrase "
                       "(openssl pkey -in FILE -out FILE)", path)
+    load = serialization.load_pem_private_key if blocks else serialization.load_der_private_key
     try:
-        if blocks:
-            key = serialization.load_pem_private_key(data, password=None)
-        else:
-            key = serialization.load_der_private_key(data, password=None)
+        key = _load_unchecked(load, data)
     except TypeError:
         raise Problem("the private key is encrypted: give it without a passphrase", path)
     except (ValueError, UnsupportedAlgorithm) as error:
@@ -161,6 +160,17 @@ def _parse_private_key(data, path):
     if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
         raise Problem("only RSA and EC private keys are supported", path)
     return key
+
+
+def _load_unchecked(load, data):
+    """`load(data)` without RSA_check_key (see _rsa_key_check_skipped)."""
+    try:
+        return load(data, password=None, unsafe_skip_rsa_key_validation=True)  # cryptography >= 39
+    except TypeError as error:
+        if "unsafe_skip_rsa_key_validation" not in str(error):
+            raise
+    with _rsa_key_check_skipped():
+        return load(data, password=None)
 
 
 def _short(error):
@@ -234,9 +244,26 @@ def key_type_of(public_key):
     return "unknown"
 
 
+PAIRWISE_DATA = b"xivo-certs pairwise consistency test"
+
+
 def key_matches(cert, key):
+    """Whether `key` is the private half of `cert`'s public key and works: a signature it makes
+    verifies with the certificate's key (this also catches the damaged private parts that
+    RSA_check_key would, as far as a TLS server would notice them)."""
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    return cert.public_key().public_bytes(*spki) == key.public_key().public_bytes(*spki)
+    public = cert.public_key()
+    if public.public_bytes(*spki) != key.public_key().public_bytes(*spki):
+        return False
+    if isinstance(key, rsa.RSAPrivateKey):
+        scheme = (padding.PKCS1v15(), hashes.SHA256())
+    else:
+        scheme = (ec.ECDSA(hashes.SHA256()),)
+    try:
+        public.verify(key.sign(PAIRWISE_DATA, *scheme), PAIRWISE_DATA, *scheme)
+    except (InvalidSignature, ValueError, InternalError):
+        return False
+    return True
 
 
 def signed_by(cert, issuer):

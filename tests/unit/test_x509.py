@@ -320,6 +320,35 @@ def test_key_matches(keys):
     cert = package_like(one)
     assert core.key_matches(cert, one)
     assert not core.key_matches(cert, other)
+    ec_one, ec_other = keys.distinct("ec:p256", 2)
+    assert core.key_matches(package_like(ec_one), ec_one)
+    assert not core.key_matches(package_like(ec_one), ec_other)
+
+
+def _der_integer(value):
+    body = value.to_bytes(value.bit_length() // 8 + 1, "big")
+    return b"\x02" + _der_length(len(body)) + body
+
+
+def _der_length(length):
+    if length < 0x80:
+        return bytes([length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(octets)]) + octets
+
+
+def test_loaded_rsa_key_with_damaged_private_parts_does_not_match(keys):
+    # Same modulus and exponent as the certificate, private exponents off by two: loading it
+    # skips RSA_check_key, so the pairwise test is what must refuse it.
+    key = keys.get("rsa:2048")
+    numbers = key.private_numbers()
+    fields = [0, numbers.public_numbers.n, numbers.public_numbers.e, numbers.d + 2, numbers.p,
+              numbers.q, numbers.dmp1 + 2, numbers.dmq1 + 2, numbers.iqmp]
+    body = b"".join(_der_integer(v) for v in fields)
+    der = b"\x30" + _der_length(len(body)) + body  # PKCS#1 RSAPrivateKey
+    damaged = core.parse_private_key(der, "/k")
+    assert spki(damaged.public_key()) == spki(key.public_key())
+    assert not core.key_matches(package_like(key), damaged)
 
 
 def test_weaknesses_of_a_good_certificate_are_none(keys):
