@@ -11,7 +11,6 @@ HEADER = ("# Managed by xivo-certs: written to match /usr/share/xivo-certs/serve
           "# Do not edit: change the certificate instead (xivo-certs install, dpkg-reconfigure\n"
           "# xivo-certs). To manage this file yourself, delete these lines first.\n")
 MANAGED_MARK = HEADER.splitlines()[0][:24].encode()
-LINK_TEMP = ".010-custom-certificate.yml.xivo-certs-new"
 
 
 class Plan:
@@ -49,7 +48,9 @@ def plan_for(paths, settings, info, anchor_pem):
         return Plan(needed=True, problems=[
             f"{paths.cert}: no DNS host name the daemons can connect to (only wildcards or addresses)"])
     result = Plan(needed=True, host=host)
-    if certinfo.system_trusts(paths.cert, paths.system_ca_bundle):
+    trusted = certinfo.start_trust_check(paths.cert, paths.system_ca_bundle)
+    import yaml  # noqa: F401 -- for render, imported while openssl runs: each takes ~40 ms
+    if trusted():
         result.verify = True
     elif (ca_pem := anchor_pem()) is not None:
         result.verify = default_paths.CA
@@ -87,11 +88,14 @@ def file_state(path):
 
 
 def link_state(link):
-    if not os.path.lexists(link):
+    """missing, managed (a symbolic link to the override) or foreign; one system call."""
+    try:
+        target = os.readlink(link)
+    except FileNotFoundError:
         return "missing"
-    if os.path.islink(link) and os.readlink(link) == default_paths.OVERRIDE:
-        return "managed"
-    return "foreign"
+    except OSError:  # EINVAL: there, but not a symbolic link
+        return "foreign"
+    return "managed" if target == default_paths.OVERRIDE else "foreign"
 
 
 def inspect(paths, settings, wanted):
@@ -143,9 +147,9 @@ def _stale_problems(paths, state, links):
 def apply(paths, settings, wanted, adopt=False):
     """Write or remove the override, its links and the CA file; the problems left (foreign files)."""
     state = file_state(paths.override)
-    confd_dirs = paths.confd_dirs(settings.confd_globs)
+    links = {paths.link_in(d): link_state(paths.link_in(d)) for d in paths.confd_dirs(settings.confd_globs)}
     foreign = [paths.override] if state == "foreign" else []
-    foreign += [paths.link_in(d) for d in confd_dirs if link_state(paths.link_in(d)) == "foreign"]
+    foreign += [link for link, link_is in links.items() if link_is == "foreign"]
     if foreign and not adopt:
         return [f"{path}: not written by xivo-certs, left as it is; "
                 "run `xivo-certs override --adopt` to take it over" for path in foreign]
@@ -153,18 +157,18 @@ def apply(paths, settings, wanted, adopt=False):
         print(f"xivo-certs: backed up {', '.join(foreign)} to {files.backup(paths, foreign, 'override')}")
         for path in foreign:
             _remove(path)
+        links.update((link, "missing") for link in foreign if link in links)
     # temporary files a crash left between their write and their rename
-    for temporary in [paths.ca + files.NEW_SUFFIX, paths.override + files.NEW_SUFFIX] + [
-            os.path.join(d, LINK_TEMP) for d in confd_dirs]:
+    for temporary in (paths.ca + files.NEW_SUFFIX, paths.override + files.NEW_SUFFIX):
         _remove(temporary)
     if wanted.needed and wanted.text:
-        _write_override(paths, wanted, confd_dirs)
+        _write_override(paths, wanted, links)
     else:
-        _remove_override(paths, confd_dirs)
+        _remove_override(paths, links)
     return list(wanted.problems)
 
 
-def _write_override(paths, wanted, confd_dirs):
+def _write_override(paths, wanted, links):
     gid = paths.www_data_gid()
     if wanted.ca_pem:
         if _content(paths.ca) != wanted.ca_pem:
@@ -174,18 +178,15 @@ def _write_override(paths, wanted, confd_dirs):
     os.makedirs(os.path.dirname(paths.override), mode=0o755, exist_ok=True)
     if _content(paths.override) != wanted.text:
         files.atomic_write(paths.override, wanted.text, 0o644)
-    for confd_dir in confd_dirs:
-        if link_state(paths.link_in(confd_dir)) == "missing":
-            temporary = os.path.join(confd_dir, LINK_TEMP)
-            _remove(temporary)
-            os.symlink(default_paths.OVERRIDE, temporary)
-            os.rename(temporary, paths.link_in(confd_dir))
+    for link, link_is in links.items():
+        if link_is == "missing":
+            os.symlink(default_paths.OVERRIDE, link)  # atomic: the link is there whole or not at all
 
 
-def _remove_override(paths, confd_dirs):
-    for confd_dir in confd_dirs:
-        if link_state(paths.link_in(confd_dir)) == "managed":
-            _remove(paths.link_in(confd_dir))
+def _remove_override(paths, links):
+    for link, link_is in links.items():
+        if link_is == "managed":
+            _remove(link)
     if file_state(paths.override) == "managed":
         _remove(paths.override)
     _remove(paths.ca)

@@ -221,8 +221,6 @@ def test_links_go_into_conf_d_directories_that_appear_later(root, ca, xc):
     assert xc("override").code == 0
     for later in ("etc/wazo-newd/conf.d", "etc/xivo-newer/conf.d"):
         (root / later).mkdir(parents=True)
-    stale = root / "etc/wazo-newd/conf.d" / f".{LINK}.xivo-certs-new"
-    stale.symlink_to("/stale")  # what a crash while linking leaves
     assert xc("override").code == 0
     for later in ("etc/wazo-newd/conf.d", "etc/xivo-newer/conf.d"):
         assert os.readlink(root / later / LINK) == OVERRIDE_PATH
