@@ -129,7 +129,7 @@ autopkgtest: package-roots
 # timings. Prints the table, exits 1 when a target is missed. The Debian root
 # of the dpkg row is an mmdebstrap tarball cached in /var/cache/xivo-certs-bench/.
 # Options: make bench BENCH_ARGS="--runs 20 --only noop --only status"
-BENCH_DEPS := python3-cryptography python3-yaml openssl debianutils time mmdebstrap tar
+BENCH_DEPS := python3-cryptography python3-yaml openssl debianutils time mmdebstrap tar e2fsprogs mount
 BENCH_ARGS :=
 
 bench-deps:
