@@ -5,7 +5,6 @@ Everything runs Debian's /usr/bin/python3 against a temporary root (`--root`), a
 tests check owners (root:www-data) and some mount tmpfs or read-only bind mounts.
 """
 
-import datetime
 import hashlib
 import os
 import shutil
@@ -16,12 +15,13 @@ from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(CHECKOUT))
+sys.path.insert(0, str(CHECKOUT / "tests"))
 
 from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
 
+import certkit  # noqa: E402
+from certkit import cert_pem, key_matches, key_pem, load_key, now  # noqa: E402,F401
+from certkit import fingerprint as fingerprint_of  # noqa: E402
 from xivo_certs import override as override_module  # noqa: E402
 from xivo_certs import settings as settings_module  # noqa: E402
 from xivo_certs.paths import Paths  # noqa: E402
@@ -33,7 +33,6 @@ WWW_DATA = 33
 SECRET = b"TOP-SECRET-root:$6$do-not-leak$not-a-real-hash:19000:0:99999:7:::\n"
 CONFD_DIRS = ("etc/xivo-auth/conf.d", "etc/xivo-dird/conf.d", "etc/wazo-webhookd/conf.d")
 NEW_SUFFIX = ".xivo-certs-new"
-UTC = datetime.timezone.utc
 
 RECORD_HOOK = """#!/bin/sh
 # Records every hook run: previous fingerprint, new fingerprint, reason.
@@ -146,14 +145,9 @@ def make_root(path, hooks=True, record=True, confd=CONFD_DIRS):
 
 # --- certificates made to order ----------------------------------------------------------------
 
-def now():
-    return datetime.datetime.now(UTC)
-
-
 def new_key(kind="ec"):
-    if kind == "ec":
-        return ec.generate_private_key(ec.SECP256R1())
-    return rsa.generate_private_key(public_exponent=65537, key_size=int(kind.split(":")[1]))
+    """A P-256 key for "ec", else a key of certkit's types ("rsa:BITS", "ec:p384", ...)."""
+    return certkit.new_key("ec:p256" if kind == "ec" else kind)
 
 
 def make_cert(key=None, names=("pbx.example.com",), cn=None, issuer=None, ips=(), san=True,
@@ -164,55 +158,15 @@ def make_cert(key=None, names=("pbx.example.com",), cn=None, issuer=None, ips=()
     key = key or new_key()
     if cn is None:
         cn = names[0] if names else "no-name"
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]) if cn != "" else x509.Name([])
-    issuer_key, issuer_name = (key, subject) if issuer is None else (issuer[0], issuer[1].subject)
-    start = not_before or now() - datetime.timedelta(days=1)
-    end = not_after or start + datetime.timedelta(days=400)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(start).not_valid_after(end)
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                              critical=False)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                   issuer_key.public_key()), critical=False))
-    if ca:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-            encipher_only=False, decipher_only=False), critical=True)
-    elif eku:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-    if san:
-        make_dns = x509.DNSName._init_without_validation if raw_names else x509.DNSName
-        alt = [make_dns(n) for n in names] + [x509.IPAddress(__import__("ipaddress").ip_address(a))
-                                              for a in ips]
-        builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
-    algorithm = {"sha256": hashes.SHA256(), "sha1": hashes.SHA1()}[hash_name]
-    return key, builder.sign(issuer_key, algorithm)
+    issuer_key, issuer_cert = issuer or (None, None)
+    return key, certkit.make_cert(key, certkit.name(cn), issuer=issuer_cert, issuer_key=issuer_key,
+                                  ca=ca, dns=names, ips=ips, raw_dns=raw_names, san=san, eku=eku,
+                                  not_before=not_before, not_after=not_after, days=400,
+                                  hash_alg=hash_name)
 
 
 def make_ca(name="Hardening Test CA"):
     return make_cert(names=(), cn=name, ca=True, san=False)
-
-
-def cert_pem(*certs):
-    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
-
-
-def key_pem(key, fmt="pkcs8", password=None):
-    encryption = (serialization.BestAvailableEncryption(password) if password
-                  else serialization.NoEncryption())
-    formats = {"pkcs8": serialization.PrivateFormat.PKCS8,
-               "traditional": serialization.PrivateFormat.TraditionalOpenSSL}
-    return key.private_bytes(serialization.Encoding.PEM, formats[fmt], encryption)
-
-
-def fingerprint_of(pem_or_cert):
-    cert = pem_or_cert if isinstance(pem_or_cert, x509.Certificate) \
-        else x509.load_pem_x509_certificate(pem_or_cert)
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 class AdminPair:
@@ -293,15 +247,6 @@ def leftovers(root):
 
 def load_cert(path):
     return x509.load_pem_x509_certificate(Path(path).read_bytes())
-
-
-def load_key(path):
-    return serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-
-
-def key_matches(cert, key):
-    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    return cert.public_key().public_bytes(*spki) == key.public_key().public_bytes(*spki)
 
 
 def check_modes(root, exact=True):

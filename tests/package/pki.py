@@ -1,107 +1,54 @@
-"""Certificates for the scenarios (made on the host with Debian's python3-cryptography), and a
-reader that turns a PEM certificate into the facts the scenarios assert."""
+"""Certificates for the scenarios (made on the host with Debian's python3-cryptography, by the
+shared builder of tests/certkit.py), and a reader that turns a PEM certificate into the facts the
+scenarios assert."""
 
-import datetime
-import hashlib
 import ipaddress
-import re
+import os
 import subprocess
+import sys
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-UTC = datetime.timezone.utc
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/
+
+import certkit  # noqa: E402
+from certkit import cert_pem, key_pem  # noqa: E402,F401
+from certkit import certs_from_pem as load_certs  # noqa: E402
+from certkit import new_key as gen_key  # noqa: E402
+
+ORG = "xivo-certs tests"
 
 
 def now():
-    return datetime.datetime.now(UTC).replace(tzinfo=None)
+    return certkit.now().replace(tzinfo=None)
 
 
-def gen_key(kind="rsa:2048"):
-    algo, _, size = kind.partition(":")
-    if algo == "rsa":
-        return rsa.generate_private_key(public_exponent=65537, key_size=int(size))
-    return ec.generate_private_key({"p256": ec.SECP256R1(), "p384": ec.SECP384R1()}[size])
-
-
-def key_pem(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-def cert_pem(cert):
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def _name(cn, org="xivo-certs tests"):
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+def _signed(key, cn, issuer_key, issuer, days, **options):
+    """A certificate for KEY (O=ORG, CN=cn) valid from a day ago to DAYS from now, signed by
+    ISSUER_KEY for ISSUER (a certificate), or self-signed when they are None."""
+    return certkit.make_cert(key, certkit.name(cn, ORG), issuer=issuer, issuer_key=issuer_key,
+                             not_after=certkit.now() + days * certkit.DAY, **options)
 
 
 def make_ca(cn, days=3650):
     key = gen_key("rsa:2048")
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    cert = (x509.CertificateBuilder()
-            .subject_name(_name(cn)).issuer_name(_name(cn))
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now() - datetime.timedelta(days=1))
-            .not_valid_after(now() + datetime.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, key_cert_sign=True, crl_sign=True,
-                                         encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(ski, critical=False)
-            .sign(key, hashes.SHA256()))
-    return key, cert
+    return key, _signed(key, cn, None, None, days, ca=True)
 
 
 def make_intermediate(ca_key, ca_cert, cn, days=1825):
     """An intermediate CA signed by CA (pathlen 0)."""
     key = gen_key("rsa:2048")
-    cert = (x509.CertificateBuilder()
-            .subject_name(_name(cn)).issuer_name(ca_cert.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now() - datetime.timedelta(days=1))
-            .not_valid_after(now() + datetime.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, key_cert_sign=True, crl_sign=True,
-                                         encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    return key, cert
+    return key, _signed(key, cn, ca_key, ca_cert, days, ca=True, path_length=0)
 
 
 def make_leaf(ca_key, ca_cert, names, key_type="rsa:2048", days=365):
     """A server certificate for NAMES (first one is the CN) signed by the CA (or self-signed when
     ca_key is None)."""
     key = gen_key(key_type)
-    subject = _name(names[0])
-    issuer_key = ca_key or key
-    issuer = ca_cert.subject if ca_cert is not None else subject
-    builder = (x509.CertificateBuilder()
-               .subject_name(subject).issuer_name(issuer)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now() - datetime.timedelta(days=1))
-               .not_valid_after(now() + datetime.timedelta(days=days))
-               .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
-                              critical=False)
-               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                              critical=False)
-               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                              critical=False)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                   issuer_key.public_key()), critical=False))
-    cert = builder.sign(issuer_key, hashes.SHA256())
-    return key, cert
+    return key, _signed(key, names[0], ca_key, ca_cert, days, dns=names)
 
 
 def openssl_weak_pair(workdir, kind):
@@ -123,13 +70,6 @@ def openssl_weak_pair(workdir, kind):
 
 
 # ------------------------------------------------------------------------------------------ reading
-
-PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\s*", re.S)
-
-
-def load_certs(pem):
-    return [x509.load_pem_x509_certificate(m.group(0)) for m in PEM_CERT.finditer(pem)]
-
 
 def key_type_of(public_key):
     if isinstance(public_key, rsa.RSAPublicKey):
@@ -157,7 +97,6 @@ def info(pem):
     eku = ext.get(x509.oid.ExtensionOID.EXTENDED_KEY_USAGE)
     bc = ext.get(x509.oid.ExtensionOID.BASIC_CONSTRAINTS)
     cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    der = cert.public_bytes(serialization.Encoding.DER)
     return {
         "cn": cns[0].value if cns else None,
         "dns": dns,
@@ -171,16 +110,14 @@ def info(pem):
         "self_signed": cert.issuer == cert.subject,
         "not_after": not_after(cert),
         "days_left": (not_after(cert) - now()).total_seconds() / 86400,
-        "fingerprint": hashlib.sha256(der).hexdigest(),
+        "fingerprint": certkit.fingerprint(cert),
         "cert": cert,
     }
 
 
 def key_matches(cert_pem_bytes, key_pem_bytes):
-    cert = load_certs(cert_pem_bytes)[0]
     key = serialization.load_pem_private_key(key_pem_bytes, password=None)
-    fmt = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return cert.public_key().public_bytes(*fmt) == key.public_key().public_bytes(*fmt)
+    return certkit.key_matches(load_certs(cert_pem_bytes)[0], key)
 
 
 def covers_ip(names_ips, ip):

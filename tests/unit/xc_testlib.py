@@ -1,9 +1,7 @@
 """Helpers of the unit suite: keys made once per session, a private test CA, certificates with
 chosen names, dates, hashes and keys, a temporary root, snapshots, and running `xivo-certs`."""
 
-import datetime
 import hashlib
-import ipaddress
 import itertools
 import os
 import shutil
@@ -12,14 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(CHECKOUT))
+sys.path.insert(0, str(CHECKOUT / "tests"))
 
+import certkit  # noqa: E402
+from certkit import fingerprint, load_certs, load_key, name, now, pem, spki  # noqa: E402,F401
 from xivo_certs import cli, state as state_module  # noqa: E402
 from xivo_certs import x509 as core_x509  # noqa: E402
 from xivo_certs.paths import Paths  # noqa: E402
@@ -29,7 +27,6 @@ COMMAND = str(CHECKOUT / "bin" / "xivo-certs")
 SHIPPED_HOOKS = CHECKOUT / "bin" / "hooks.d"
 DATA = Path(__file__).resolve().parent / "data"
 REAL_NEW_KEY = core_x509.new_key
-UTC = datetime.timezone.utc
 WWW_DATA = 33
 CA_PATH = "/usr/share/xivo-certs/ca.crt"
 OVERRIDE_PATH = "/etc/xivo/custom/custom-certificate.yml"
@@ -60,11 +57,8 @@ class KeyPool:
         if key_type in ("rsa:3072", "rsa:4096"):
             data = (DATA / f"test-only-rsa{size}.key").read_bytes()
             return [serialization.load_pem_private_key(data, password=None)]
-        if kind == "rsa":
-            return [rsa.generate_private_key(65537, int(size))
-                    for _ in range(self.COUNTS.get(key_type, 1))]
-        curve = {"p256": ec.SECP256R1, "p384": ec.SECP384R1, "p521": ec.SECP521R1}[size]
-        return [ec.generate_private_key(curve()) for _ in range(4)]
+        count = self.COUNTS.get(key_type, 1) if kind == "rsa" else 4
+        return [certkit.new_key(key_type) for _ in range(count)]
 
     def get(self, key_type="rsa:2048"):
         if key_type not in self._keys:
@@ -89,48 +83,16 @@ POOL = KeyPool()
 
 # --- certificates ----------------------------------------------------------------------------------
 
-def now():
-    return datetime.datetime.now(UTC)
-
-
-def name(cn, org=None):
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
-    if org:
-        attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
-    return x509.Name(attributes)
-
-
 def make_cert(key, cn, dns=(), ips=(), issuer=None, issuer_key=None, ca=False, path_length=None,
               not_before=None, not_after=None, days=365, hash_alg=None, san=True, eku=True,
               subject=None, key_ids=True):
-    """A certificate for `key`; self-signed unless `issuer` (a certificate) and `issuer_key`."""
-    subject = subject or name(cn)
-    not_before = not_before or now() - datetime.timedelta(days=1)
-    not_after = not_after or not_before + datetime.timedelta(days=days)
-    signer_key = issuer_key or key
-    builder = (x509.CertificateBuilder()
-               .subject_name(subject).issuer_name(issuer.subject if issuer else subject)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(not_before).not_valid_after(not_after)
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True))
-    if ca:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-            encipher_only=False, decipher_only=False), critical=True)
-    elif eku:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-    if san and (dns or ips):
-        builder = builder.add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName(d) for d in dns] + [x509.IPAddress(ipaddress.ip_address(a)) for a in ips]),
-            critical=False)
-    if key_ids:
-        builder = builder.add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False)
-    return builder.sign(signer_key, hash_alg or hashes.SHA256())
+    """A certificate for `key`; self-signed unless `issuer` (a certificate) and `issuer_key`.
+    A SAN (of `dns` and `ips`) when there are names and `san`."""
+    return certkit.make_cert(key, subject or name(cn), issuer=issuer, issuer_key=issuer_key,
+                             ca=ca, path_length=path_length, dns=dns, ips=ips,
+                             san=None if san else False, eku=eku, key_ids=key_ids,
+                             not_before=not_before, not_after=not_after, days=days,
+                             hash_alg=hash_alg)
 
 
 class PrivateCA:
@@ -165,22 +127,6 @@ class PrivateCA:
 
 
 
-def pem(*items):
-    """PEM bytes of certificates and keys, in order."""
-    out = b""
-    for item in items:
-        if isinstance(item, x509.Certificate):
-            out += item.public_bytes(serialization.Encoding.PEM)
-        else:
-            out += item.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
-    return out
-
-
-def fingerprint(cert):
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-
-
 def package_like(key, hostname="localhost", dns=None, days=825, not_before=None, not_after=None,
                  hash_alg=None, san=True, cn=None):
     """A self-signed server certificate like the ones xivo-certs (or the packages before it) made."""
@@ -189,27 +135,6 @@ def package_like(key, hostname="localhost", dns=None, days=825, not_before=None,
     return make_cert(key, cn or hostname, dns=dns, ips=("127.0.0.1", "::1") if san else (),
                      san=san, days=days, not_before=not_before, not_after=not_after,
                      hash_alg=hash_alg)
-
-
-def load_certs(path):
-    data = Path(path).read_bytes()
-    return x509.load_pem_x509_certificates(data) if hasattr(x509, "load_pem_x509_certificates") \
-        else _split_pem(data)
-
-
-def _split_pem(data):
-    marker = b"-----END CERTIFICATE-----"
-    return [x509.load_pem_x509_certificate(block + marker)
-            for block in data.split(marker) if b"-----BEGIN CERTIFICATE-----" in block]
-
-
-def load_key(path):
-    return serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-
-
-def spki(public_key):
-    return public_key.public_bytes(serialization.Encoding.DER,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def sha256_file(path):
