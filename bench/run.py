@@ -301,7 +301,7 @@ def row_generate(scratch, env, runs, progress, key_types=KEY_TYPES):
                         "-subj", "/CN=localhost", "-keyout", os.path.join(out, "k"), "-out",
                         os.path.join(out, "c")], env)
         # RSA key generation time varies a lot from key to key (searching primes): more runs.
-        count = runs * {"rsa:2048": 3, "rsa:4096": 2}.get(key_type, 1)
+        count = runs * {"rsa:2048": 4, "rsa:4096": 4}.get(key_type, 1)
         interleaved([ours, base], count, 1, scratch, lambda p, k=key_type: progress(f"{k} {p}"))
         ratio = ours.median / base.median
         rows.append(Row(f"`generate --force` {key_type}", ours, base, "≤ 1.2×", ratio <= 1.2, ratio))
