@@ -104,11 +104,6 @@ def validity_problem(info, moment=None):
     return None
 
 
-def system_trusts(cert_path, bundle_path):
-    """Whether the chain in `cert_path` verifies against the system trust store (openssl verify)."""
-    return start_trust_check(cert_path, bundle_path)()
-
-
 def start_trust_check(cert_path, bundle_path):
     """Start `openssl verify` of the chain in `cert_path` against `bundle_path` and return at once;
     calling the result waits for the verdict. (~40 ms of openssl reading the bundle, which the

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .certinfo import UTC, WEAK_HASHES, CertInfo, now, system_trusts, validity_problem, weaknesses  # noqa: F401
+from .certinfo import UTC, WEAK_HASHES, CertInfo, now, validity_problem, weaknesses  # noqa: F401
 from .errors import Problem
 from .settings import KEY_TYPES
 

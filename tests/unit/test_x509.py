@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from xivo_certs import x509 as core
+from xivo_certs import certinfo, x509 as core
 from xivo_certs.errors import Problem
 from xc_testlib import REAL_NEW_KEY, fingerprint, make_cert, now, package_like, pem, spki
 
@@ -382,19 +382,22 @@ def test_chain_problem_checks_signatures_not_only_names(ca, keys):
     assert core.chain_problem([leaf, impostor]).startswith("chain out of order")
 
 
-def test_system_trusts_uses_the_bundle(tmp_path, ca):
+def test_trust_check_uses_the_bundle(tmp_path, ca):
     middle = ca.intermediate()
     leaf, _ = middle.leaf()
     cert_file = tmp_path / "server.crt"
     cert_file.write_bytes(pem(leaf, middle.cert))
     bundle = tmp_path / "ca-certificates.crt"
-    assert core.system_trusts(str(cert_file), str(bundle)) is False  # no bundle
+
+    def trusted():
+        return certinfo.start_trust_check(str(cert_file), str(bundle))()
+    assert trusted() is False  # no bundle
     bundle.write_bytes(b"")
-    assert core.system_trusts(str(cert_file), str(bundle)) is False
+    assert trusted() is False
     bundle.write_bytes(pem(ca.cert))
-    assert core.system_trusts(str(cert_file), str(bundle)) is True
+    assert trusted() is True
     cert_file.write_bytes(pem(leaf))  # the intermediate is missing
-    assert core.system_trusts(str(cert_file), str(bundle)) is False
+    assert trusted() is False
 
 
 def test_trust_anchor(ca, keys):
