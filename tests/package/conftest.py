@@ -12,17 +12,16 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
+from debian.debfile import DebFile
+
+import debroot
+import pki
+from helpers import ADMIN_HOST, ADMIN_HOST2
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-
-import debroot  # noqa: E402
-import pki  # noqa: E402
-from helpers import ADMIN_HOST, ADMIN_HOST2  # noqa: E402
 
 SUITES = debroot.selected_suites()
 
@@ -79,7 +78,7 @@ def deb(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def deb_version(deb):
-    return debroot.deb_fields(deb)["Version"]
+    return DebFile(deb).debcontrol()["Version"]
 
 
 @pytest.fixture(scope="session")

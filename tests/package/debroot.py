@@ -20,10 +20,10 @@ Also a small command line, used by the Makefile for piuparts and autopkgtest:
 
 import contextlib
 import fcntl
+import glob
 import hashlib
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -31,12 +31,17 @@ import sys
 import tempfile
 import time
 
+from debian.deb822 import Packages
+from debian.debfile import DebFile
+from debian.debian_support import Version
+
 SUITES = ("bookworm", "trixie")
 
 
 def selected_suites():
     """$XIVO_CERTS_SUITES (space separated), default both."""
     return tuple(os.environ.get("XIVO_CERTS_SUITES", " ".join(SUITES)).split())
+
 
 # Installed in every base root: what the package depends on, what autopkgtest's unshare backend
 # needs (apt-utils) and the TLS clients of scenario 10.  The .deb's own Depends are added to this.
@@ -64,31 +69,12 @@ def log(msg):
 
 # --------------------------------------------------------------------------------------- .deb files
 
-def deb_fields(deb):
-    out = subprocess.run(["dpkg-deb", "-f", deb], check=True, capture_output=True, text=True).stdout
-    fields, key = {}, None
-    for line in out.splitlines():
-        if line[:1] in (" ", "\t") and key:
-            fields[key] += "\n" + line
-        elif ":" in line:
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-    return fields
-
-
 def deb_depends(deb):
-    """Package names of the .deb's Depends/Pre-Depends (first alternative, no version)."""
-    names = []
+    """Package names of the .deb's Pre-Depends and Depends (first alternative of each)."""
     if not deb:
-        return names
-    fields = deb_fields(deb)
-    for field in ("Pre-Depends", "Depends"):
-        for rel in fields.get(field, "").split(","):
-            alt = rel.split("|")[0].strip()
-            name = re.split(r"[\s(:\[]", alt, maxsplit=1)[0]
-            if name:
-                names.append(name)
-    return names
+        return []
+    relations = Packages(DebFile(deb).debcontrol()).relations
+    return [alts[0]["name"] for field in ("pre-depends", "depends") for alts in relations[field]]
 
 
 def base_packages(deb=None):
@@ -384,9 +370,8 @@ class Root:
         return hashlib.sha256(self.read(path)).hexdigest()
 
     def glob(self, pattern):
-        import glob as _glob
         n = len(self.merged)
-        return sorted(p[n:] for p in _glob.glob(self.host(pattern)))
+        return sorted(p[n:] for p in glob.glob(self.host(pattern)))
 
     def copy_in(self, src, path, mode=0o644):
         self.write(path, open(src, "rb").read(), mode=mode)
@@ -558,20 +543,9 @@ def make_repo(repodir, debs):
 
 
 def newest_deb(distdir):
-    """The highest-versioned dist/xivo-certs_*_all.deb."""
-    import functools
-    debs = [os.path.join(distdir, n) for n in os.listdir(distdir)
-            if re.fullmatch(r"xivo-certs_[^_]+_all\.deb", n)] if os.path.isdir(distdir) else []
-    if not debs:
-        return None
-
-    def cmp(a, b):
-        va, vb = (os.path.basename(x).split("_")[1] for x in (a, b))
-        if va == vb:
-            return 0
-        gt = subprocess.run(["dpkg", "--compare-versions", va, "gt", vb]).returncode == 0
-        return 1 if gt else -1
-    return sorted(debs, key=functools.cmp_to_key(cmp))[-1]
+    """The highest-versioned DISTDIR/xivo-certs_*_all.deb."""
+    debs = glob.glob(os.path.join(distdir, "xivo-certs_*_all.deb"))
+    return max(debs, key=lambda deb: Version(os.path.basename(deb).split("_")[1]), default=None)
 
 
 def main(argv):
