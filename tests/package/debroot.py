@@ -14,7 +14,7 @@ Also a small command line, used by the Makefile for piuparts and autopkgtest:
     debroot.py tarball SUITE... [--deb X.deb] [--gz] print the cached base tarball (building it if needed)
     debroot.py tree SUITE... [--deb X.deb]           unpack it once (the scenarios' lower layer)
     debroot.py standins DIR                          build the stand-in packages into DIR
-    debroot.py repo DIR DEB...                       make DIR a flat apt repository holding the DEBs
+    debroot.py repo DIR DEB...                       a flat apt repository DIR of the DEBs (apt-ftparchive)
     debroot.py newest-deb [DISTDIR]                  the highest-versioned dist/xivo-certs_*_all.deb
 """
 
@@ -517,28 +517,16 @@ def build_standins(outdir):
 
 
 def make_repo(repodir, debs):
-    """A flat apt repository ('deb [trusted=yes] file:DIR ./') holding DEBS."""
+    """A flat apt repository ('deb [trusted=yes] file:DIR ./') holding DEBS, indexed by apt-ftparchive."""
     os.makedirs(repodir, exist_ok=True)
-    stanzas = []
     for deb in debs:
-        name = os.path.basename(deb)
-        dest = os.path.join(repodir, name)
-        if os.path.abspath(deb) != os.path.abspath(dest):
-            shutil.copyfile(deb, dest)
-        data = open(dest, "rb").read()
-        ctl = subprocess.run(["dpkg-deb", "-f", dest], check=True, capture_output=True,
-                             text=True).stdout.rstrip("\n")
-        stanzas.append(f"{ctl}\nFilename: ./{name}\nSize: {len(data)}\n"
-                       f"MD5sum: {hashlib.md5(data).hexdigest()}\n"
-                       f"SHA256: {hashlib.sha256(data).hexdigest()}\n")
-    packages = "\n".join(stanzas).encode()
-    with open(os.path.join(repodir, "Packages"), "wb") as fh:
-        fh.write(packages)
-    date = time.strftime("%a, %d %b %Y %H:%M:%S UTC", time.gmtime())
-    with open(os.path.join(repodir, "Release"), "w") as fh:
-        fh.write(f"Origin: xivo-certs tests\nLabel: xivo-certs tests\nDate: {date}\n"
-                 f"MD5Sum:\n {hashlib.md5(packages).hexdigest()} {len(packages)} Packages\n"
-                 f"SHA256:\n {hashlib.sha256(packages).hexdigest()} {len(packages)} Packages\n")
+        with contextlib.suppress(shutil.SameFileError):
+            shutil.copy(deb, repodir)
+    for index in ("Packages", "Release"):
+        out = subprocess.run(["apt-ftparchive", index.lower(), "."], cwd=repodir, check=True,
+                             capture_output=True).stdout
+        with open(os.path.join(repodir, index), "wb") as fh:
+            fh.write(out)
     return repodir
 
 
