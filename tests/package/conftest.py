@@ -41,7 +41,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_sessionstart(session):
     if os.geteuid() != 0:
         raise pytest.UsageError("the package scenarios need root (mount, chroot, unshare)")
-    missing = [t for t in ("mmdebstrap", "unshare", "chroot", "dpkg-deb", "openssl")
+    missing = [t for t in ("mmdebstrap", "unshare", "chroot", "dpkg-deb", "openssl", "equivs-build")
                if shutil.which(t) is None]
     if missing:
         raise pytest.UsageError(f"missing tools: {' '.join(missing)} (run `make package-deps`)")

@@ -13,7 +13,7 @@ Also a small command line, used by the Makefile for piuparts and autopkgtest:
 
     debroot.py tarball SUITE... [--deb X.deb] [--gz] print the cached base tarball (building it if needed)
     debroot.py tree SUITE... [--deb X.deb]           unpack it once (the scenarios' lower layer)
-    debroot.py standins DIR                          build the stand-in packages into DIR
+    debroot.py standins DIR                          build the stand-in packages into DIR (equivs)
     debroot.py repo DIR DEB...                       a flat apt repository DIR of the DEBs (apt-ftparchive)
     debroot.py newest-deb [DISTDIR]                  the highest-versioned dist/xivo-certs_*_all.deb
 """
@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from debian.deb822 import Packages
+from debian.deb822 import Deb822, Packages
 from debian.debfile import DebFile
 from debian.debian_support import Version
 
@@ -455,65 +455,51 @@ class Root:
 
 # ------------------------------------------------------------------------------- stand-in packages
 
-def build_deb(outdir, name, version, files, description, fields=None, scripts=None):
-    """Build a tiny Architecture: all .deb with dpkg-deb.
-
-    files: {path: bytes | None (directory)}; scripts: {postinst: text, ...}.
-    """
-    with tempfile.TemporaryDirectory() as tmp:
-        os.makedirs(os.path.join(tmp, "DEBIAN"))
-        control = {"Package": name, "Version": version, "Architecture": "all",
-                   "Maintainer": "xivo-certs tests <tests@example.invalid>", "Section": "admin",
-                   "Priority": "optional"}
-        control.update(fields or {})
-        text = "".join(f"{k}: {v}\n" for k, v in control.items())
-        text += f"Description: {description}\n test stand-in built by tests/package/debroot.py\n"
-        with open(os.path.join(tmp, "DEBIAN", "control"), "w") as fh:
-            fh.write(text)
-        for sname, body in (scripts or {}).items():
-            p = os.path.join(tmp, "DEBIAN", sname)
-            with open(p, "w") as fh:
-                fh.write(body)
-            os.chmod(p, 0o755)
-        for path, data in files.items():
-            p = os.path.join(tmp, path.lstrip("/"))
-            if data is None:
-                os.makedirs(p, exist_ok=True)
-            else:
-                os.makedirs(os.path.dirname(p), exist_ok=True)
-                with open(p, "wb") as fh:
-                    fh.write(data)
-        for top, dirs, fs in os.walk(tmp):
-            for d in dirs:
-                os.chmod(os.path.join(top, d), 0o755)
-            for f in fs:
-                if os.path.basename(top) != "DEBIAN" or f == "control":
-                    os.chmod(os.path.join(top, f), 0o644)
-        out = os.path.join(outdir, f"{name}_{version}_all.deb")
-        subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", tmp, out],
-                       check=True, capture_output=True)
-        return out
+# equivs control files of the two packages the scenarios need besides the real one.  equivs ships
+# no empty directory: a README in each directory the package must own.
+STANDINS = {
+    # What XiVO shipped before 15.12: no certificate management, only /usr/share/xivo-certs/.
+    "old": """Package: xivo-certs
+Version: 15.11
+Section: admin
+Maintainer: xivo-certs tests <tests@example.invalid>
+File: /usr/share/xivo-certs/README
+ xivo-certs 15.11 stand-in: manages no certificate.
+Description: XiVO certificates (15.11 stand-in)
+ test stand-in built by tests/package/debroot.py with equivs
+""",
+    # A XiVO daemon installed later, shipping its conf.d directories.
+    "newd": """Package: xivo-newd
+Version: 1.0
+Section: admin
+Maintainer: xivo-certs tests <tests@example.invalid>
+File: /etc/xivo-newd/config.yml
+ rest_api:
+   https:
+     listen: 127.0.0.1
+File: /etc/xivo-newd/conf.d/README
+ stand-in XiVO daemon
+File: /etc/wazo-newd/conf.d/README
+ stand-in XiVO daemon
+Description: XiVO new daemon (stand-in)
+ test stand-in built by tests/package/debroot.py with equivs
+""",
+}
 
 
 def build_standins(outdir):
-    """The two packages the scenarios need besides the real one.
-
-    xivo-certs 15.11: what XiVO shipped before 15.12 -- no certificate management; the
-    directory /usr/share/xivo-certs/ and a changelog, nothing else.
-    xivo-newd 1.0: a XiVO daemon installed later, shipping its conf.d directories.
-    """
+    """Build the stand-ins with equivs-build into OUTDIR: {"old": path, "newd": path}."""
     os.makedirs(outdir, exist_ok=True)
-    old = build_deb(outdir, "xivo-certs", "15.11", {
-        "/usr/share/xivo-certs/": None,
-        "/usr/share/doc/xivo-certs/README": b"xivo-certs 15.11 stand-in: manages no certificate.\n",
-    }, "XiVO certificates (15.11 stand-in)")
-    newd = build_deb(outdir, "xivo-newd", "1.0", {
-        "/etc/xivo-newd/conf.d/": None,
-        "/etc/xivo-newd/config.yml": b"rest_api:\n  https:\n    listen: 127.0.0.1\n",
-        "/etc/wazo-newd/conf.d/": None,
-        "/usr/share/doc/xivo-newd/README": b"stand-in XiVO daemon\n",
-    }, "XiVO new daemon (stand-in)")
-    return {"old": old, "newd": newd}
+    debs = {}
+    for key, control in STANDINS.items():
+        with open(os.path.join(outdir, key + ".control"), "w") as fh:
+            fh.write(control)
+        res = subprocess.run(["equivs-build", key + ".control"], cwd=outdir, capture_output=True, text=True)
+        if res.returncode:
+            raise RuntimeError(f"equivs-build {key} failed:\n{res.stdout[-3000:]}{res.stderr[-3000:]}")
+        fields = Deb822(control)
+        debs[key] = os.path.join(outdir, f"{fields['Package']}_{fields['Version']}_all.deb")
+    return debs
 
 
 def make_repo(repodir, debs):
