@@ -96,7 +96,8 @@ lintian: deb
 # tests/package/debroot.py); `make package-roots` builds both at once.
 PACKAGE_SUITES := bookworm trixie
 PACKAGE_DEPS := mmdebstrap piuparts autopkgtest uidmap gnutls-bin curl openssl \
-	python3-pytest python3-pytest-xdist python3-cryptography python3-yaml dpkg-dev python3-debian apt-utils equivs
+	python3-pytest python3-pytest-xdist python3-cryptography python3-yaml dpkg-dev \
+	python3-debian python3-pexpect equivs apt-utils
 DEBROOT := $(PYTHON) tests/package/debroot.py
 # Two workers: the scenarios wait on dpkg and fsync as much as on the CPU.
 SCENARIO_JOBS := 2

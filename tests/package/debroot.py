@@ -7,7 +7,9 @@ overlayfs mount on top of that tree: making a root costs a few milliseconds and 
 removes everything the scenario did.  Commands run inside with ``chroot`` in a private mount and PID
 namespace (``unshare --mount --pid --fork --mount-proc``), so /proc is never left mounted on the
 host; the overlay itself is unmounted by ``Root.close()`` (and stale ones from a killed run are
-unmounted by ``cleanup_stale()``).
+unmounted by ``cleanup_stale()``).  Debian's tools do the rest: python3-debian reads the .deb's fields
+and compares versions, equivs builds the stand-in packages, apt-ftparchive indexes the local
+repository and pexpect gives dpkg-reconfigure its terminal.
 
 Also a small command line, used by the Makefile for piuparts and autopkgtest:
 
@@ -26,11 +28,13 @@ import json
 import os
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 import time
 
+import pexpect
 from debian.deb822 import Deb822, Packages
 from debian.debfile import DebFile
 from debian.debian_support import Version
@@ -261,8 +265,9 @@ class Root:
     def run(self, script, check=True, input=None, env=None, timeout=None, tty_input=None):
         """Run a shell script inside the root; check=True fails the test on a non-zero exit.
 
-        tty_input: the script's stdin is a terminal (a pty) holding these lines, for debconf's
-        interactive teletype frontend, which refuses a stdin that is not a tty."""
+        tty_input: the script runs on a terminal (pexpect's pty, 200x200, no echo) with these
+        lines typed ahead, for debconf's teletype frontend, which refuses a stdin that is not a
+        tty; stdout and stderr are that terminal too, so .out holds both."""
         if timeout is None:
             # A question asked again waits on the terminal for ever: fail sooner.
             timeout = 600 if tty_input is None else 120
@@ -284,35 +289,18 @@ class Root:
         return res
 
     def _run_tty(self, script, env, tty_input, timeout):
-        import fcntl as _fcntl
-        import pty
-        import struct
-        import termios
-        import threading
-        master, slave = pty.openpty()
-        _fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 200, 200, 0, 0))
-        echoed = []
-
-        def drain():
-            while True:
-                try:
-                    data = os.read(master, 4096)
-                except OSError:
-                    return
-                if not data:
-                    return
-                echoed.append(data)
-        reader = threading.Thread(target=drain, daemon=True)
-        reader.start()
-        os.write(master, tty_input.encode())
+        cmd = self.command(script, env)
+        child = pexpect.spawn(cmd[0], cmd[1:], timeout=timeout, echo=False, dimensions=(200, 200),
+                              encoding="utf-8", codec_errors="replace")
+        child.send(tty_input)
         try:
-            p = subprocess.run(self.command(script, env), stdin=slave, capture_output=True,
-                               text=True, timeout=timeout)
-        finally:
-            os.close(slave)
-            reader.join(2)
-            os.close(master)
-        return p
+            child.expect(pexpect.EOF)
+        except pexpect.TIMEOUT:
+            child.close(force=True)
+            raise subprocess.TimeoutExpired(cmd, timeout, child.before, "") from None
+        child.close()
+        rc = child.exitstatus if child.signalstatus is None else -child.signalstatus
+        return subprocess.CompletedProcess(cmd, rc, child.before.replace("\r\n", "\n"), "")
 
     def popen(self, script, env=None):
         return subprocess.Popen(self.command(script, env), stdout=subprocess.PIPE,
@@ -433,20 +421,19 @@ class Root:
     def describe(self, path, top=None):
         """(type, uid, gid, mode, content digest or link target) of PATH in the root (or in the
         tree TOP, e.g. self.lower: the root as it was before anything ran), None if absent."""
-        import stat as S
         host = os.path.join(top or self.merged, path.lstrip("/"))
         try:
             st = os.lstat(host)
         except FileNotFoundError:
             return None
-        if S.S_ISLNK(st.st_mode):
+        if stat.S_ISLNK(st.st_mode):
             kind, what = "link", os.readlink(host)
-        elif S.S_ISDIR(st.st_mode):
+        elif stat.S_ISDIR(st.st_mode):
             kind, what = "dir", ""
-        elif S.S_ISREG(st.st_mode):
+        elif stat.S_ISREG(st.st_mode):
             with open(host, "rb") as fh:
                 kind, what = "file", hashlib.sha256(fh.read()).hexdigest()
-        elif S.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+        elif stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
             return None  # an overlay whiteout: deleted
         else:
             kind, what = "other", ""
