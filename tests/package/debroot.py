@@ -206,15 +206,12 @@ class CommandFailed(AssertionError):
 
 
 class Result:
-    def __init__(self, cmd, rc, out, err, seconds):
-        self.cmd, self.rc, self.out, self.err, self.seconds = cmd, rc, out, err, seconds
+    def __init__(self, rc, out, err):
+        self.rc, self.out, self.err = rc, out, err
 
     @property
     def output(self):
         return self.out + self.err
-
-    def __repr__(self):
-        return f"<{self.cmd!r} rc={self.rc} {self.seconds:.2f}s>"
 
 
 class Root:
@@ -232,7 +229,6 @@ class Root:
         opts = f"lowerdir={lower},upperdir={self.upper},workdir={work}"
         subprocess.run(["mount", "-t", "overlay", "overlay", "-o", opts, self.merged], check=True)
         self.mounted = True
-        self.log = []  # (command, rc, seconds)
 
     # -- lifetime
     def close(self):
@@ -271,7 +267,6 @@ class Root:
         if timeout is None:
             # A question asked again waits on the terminal for ever: fail sooner.
             timeout = 600 if tty_input is None else 120
-        t0 = time.monotonic()
         try:
             if tty_input is None:
                 p = subprocess.run(self.command(script, env), input=input, capture_output=True,
@@ -281,12 +276,10 @@ class Root:
         except subprocess.TimeoutExpired as e:
             raise CommandFailed(f"{self.label}: `{script}` timed out after {timeout}s\n"
                                 f"{e.stdout}\n{e.stderr}") from None
-        res = Result(script, p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
-        self.log.append(res)
         if check and p.returncode != 0:
             raise CommandFailed(f"{self.label}: `{script}` exited {p.returncode}\n"
                                 f"--- stdout\n{p.stdout[-6000:]}\n--- stderr\n{p.stderr[-6000:]}")
-        return res
+        return Result(p.returncode, p.stdout, p.stderr)
 
     def _run_tty(self, script, env, tty_input, timeout):
         cmd = self.command(script, env)
