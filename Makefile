@@ -124,9 +124,10 @@ piuparts: package-roots
 autopkgtest: package-roots
 	tests/package/autopkgtest.sh $$($(DEBROOT) newest-deb dist) $(PACKAGE_SUITES)
 
-# --- Benchmarks (bench/run.py, see README.md "Benchmarks") ------------------
+# --- Benchmarks (bench/run.py, see docs/benchmarks.md) ----------------------
 # Not part of check: a benchmark is not a test, and nothing depends on its
-# timings. Prints the table, exits 1 when a target is missed. The Debian root
+# timings. Prints the table, writes it to docs/benchmarks.md (with the method,
+# the machine and the date), exits 1 when a target is missed. The Debian root
 # of the dpkg row is an mmdebstrap tarball cached in /var/cache/xivo-certs-bench/.
 # Options: make bench BENCH_ARGS="--runs 20 --only noop --only status"
 BENCH_DEPS := python3-cryptography python3-yaml openssl debianutils time mmdebstrap tar e2fsprogs mount
@@ -136,4 +137,4 @@ bench-deps:
 	$(call install-missing,$(BENCH_DEPS))
 
 bench: bench-deps deb
-	$(PYTHON) bench/run.py --deb $(DEB) $(BENCH_ARGS)
+	$(PYTHON) bench/run.py --deb $(DEB) --output docs/benchmarks.md $(BENCH_ARGS)
