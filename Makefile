@@ -24,7 +24,7 @@ hardening: test-deps
 # `make test`: the unit tests alone; `make check`: every test (the README's test command).
 test: unit
 
-check: unit hardening lintian scenarios piuparts autopkgtest
+check: lint unit hardening lintian scenarios piuparts autopkgtest
 
 # $(call install-missing,PACKAGES): apt-get install those of the Debian PACKAGES not installed yet
 # (as root; otherwise say which are missing and fail). CI starts from a fresh machine.
@@ -125,9 +125,26 @@ piuparts: package-roots
 autopkgtest: package-roots
 	tests/package/autopkgtest.sh $$($(DEBROOT) newest-deb dist) $(PACKAGE_SUITES)
 
-# --- Benchmarks (bench/run.py, see README.md "Benchmarks") ------------------
+# --- Lint: flake8 and mypy, Debian's own (settings in setup.cfg) -----------
+# flake8 over the code, the command, the tests and the benchmark; mypy over
+# the package and the benchmark. Part of check.
+LINT_DEPS := flake8 mypy
+.PHONY: lint
+
+# Both run, then lint fails if either found something.
+lint:
+	$(call install-missing,$(LINT_DEPS))
+	@rc=0; \
+	echo "$(PYTHON) -m flake8 xivo_certs bin/xivo-certs tests bench"; \
+	$(PYTHON) -m flake8 xivo_certs bin/xivo-certs tests bench || rc=1; \
+	echo "$(PYTHON) -m mypy xivo_certs bench"; \
+	$(PYTHON) -m mypy xivo_certs bench || rc=1; \
+	exit $$rc
+
+# --- Benchmarks (bench/run.py, see docs/benchmarks.md) ----------------------
 # Not part of check: a benchmark is not a test, and nothing depends on its
-# timings. Prints the table, exits 1 when a target is missed. The Debian root
+# timings. Prints the table, writes it to docs/benchmarks.md (with the method,
+# the machine and the date), exits 1 when a target is missed. The Debian root
 # of the dpkg row is an mmdebstrap tarball cached in /var/cache/xivo-certs-bench/.
 # Options: make bench BENCH_ARGS="--runs 20 --only noop --only status"
 BENCH_DEPS := python3-cryptography python3-yaml openssl debianutils time mmdebstrap tar e2fsprogs mount
@@ -137,4 +154,4 @@ bench-deps:
 	$(call install-missing,$(BENCH_DEPS))
 
 bench: bench-deps deb
-	$(PYTHON) bench/run.py --deb $(DEB) $(BENCH_ARGS)
+	$(PYTHON) bench/run.py --deb $(DEB) --output docs/benchmarks.md $(BENCH_ARGS)
