@@ -13,8 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from hardening_lib import (SECRET, AdminPair, cert_pem, key_pem, make_ca, make_cert, make_root,
-                           new_key, now, one_line, read_state, snapshot, snapshot_diff)
+from hardening_lib import SECRET, AdminPair, make_ca, make_cert, make_root, new_key, read_state
+from support.asserts import one_line
+from support.certs import cert_pem, key_pem, now
+from support.snapshots import diff as snapshot_diff, snapshot
 
 DAY = datetime.timedelta(days=1)
 STATE = "var/lib/xivo-certs/state"
@@ -27,7 +29,7 @@ def world(tmp_path_factory):
     root = make_root(base / "root")
     root.run("generate", "--key-type", "ec:p256", check=0)
     ca = make_ca()
-    admin = AdminPair(base / "in", "admin", ("pbx.example.com",), issuer=ca, chain=[ca[1]])
+    admin = AdminPair(base / "in", "admin", ("pbx.example.com",), issuer=ca, chain=[ca.cert])
     root.run(*admin.install_args(), check=0)
     assert root.override.is_file() and all(
         (d / "010-custom-certificate.yml").is_symlink() for d in root.confd_dirs())
@@ -226,7 +228,7 @@ def rsa1024(world):
 
 def chain_wrong(world):
     cert, key = good(world)
-    return cert, key, cert_pem(make_ca("Some Other CA")[1])
+    return cert, key, cert_pem(make_ca("Some Other CA").cert)
 
 
 def chain_garbage(world):
@@ -243,7 +245,7 @@ def chain_expired(world):
 
 def two_unrelated_in_cert(world):
     cert, key = good(world)
-    return cert + cert_pem(make_ca("Unrelated")[1]), key
+    return cert + cert_pem(make_ca("Unrelated").cert), key
 
 
 LONG = ".".join(["a" * 60] * 5)  # 304 characters
@@ -422,7 +424,7 @@ def test_planted_file_is_refused_and_never_followed(tmp_path, case):
     root = make_root(tmp_path / "root")
     root.run("generate", "--key-type", "ec:p256", check=0)
     ca = make_ca()
-    admin = AdminPair(tmp_path / "in", "admin", ("pbx.example.com",), issuer=ca, chain=[ca[1]])
+    admin = AdminPair(tmp_path / "in", "admin", ("pbx.example.com",), issuer=ca, chain=[ca.cert])
     root.run(*admin.install_args(), check=0)
     argv, names = PLANTED[case](root)
     before, recorded = snapshot(root.path), read_state(root)
