@@ -86,6 +86,13 @@ def make_cert(key, subject, *, issuer=None, issuer_key=None, ca=False, path_leng
     return builder.sign(signer_key, hash_alg or hashes.SHA256())
 
 
+def self_signed(names, key_type="rsa:2048", days=365, org=None):
+    """(key, certificate): an ordinary self-signed server certificate for `names` (DNS names; the
+    first one is the CN, O=`org`), valid from a day ago to `days` from now."""
+    key = new_key(key_type)
+    return key, make_cert(key, name(names[0], org), dns=names, not_after=now() + days * DAY)
+
+
 def alt_names(dns=(), ips=(), raw_dns=False):
     """A SubjectAlternativeName of DNS names then IP addresses (strings)."""
     make_dns = x509.DNSName._init_without_validation if raw_dns else x509.DNSName

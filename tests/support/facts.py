@@ -16,7 +16,7 @@ SPKI = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyIn
 def fingerprint(cert):
     """SHA-256 of the DER of a certificate (or of the first one in PEM bytes), in hex."""
     if not isinstance(cert, x509.Certificate):
-        cert = x509.load_pem_x509_certificate(cert)
+        cert = certs_from_pem(cert)[0]
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
