@@ -379,43 +379,32 @@ def test_case_count():
 
 # --- planted files in the pair's, the override's and the links' positions ----------------------
 
-def plant_cert_link(root):
-    os.unlink(root.cert)
-    os.symlink(root.secret, root.cert)
-    return ["sync"], str(root.cert)
+def planted(position, make, command):
+    """A case: the file at `position(root)` replaced by what `make(root, path)` creates; then
+    `command` must refuse, naming it."""
+    def plant(root):
+        path = position(root)
+        os.unlink(path)
+        make(root, path)
+        return [command], str(path)
+    return plant
 
 
-def plant_key_link(root):
-    os.unlink(root.key)
-    os.symlink(root.secret, root.key)
-    return ["sync"], str(root.key)
+def link_to_secret(root, path):
+    os.symlink(root.secret, path)
 
 
-def plant_cert_fifo(root):
-    os.unlink(root.cert)
-    os.mkfifo(root.cert)
-    return ["sync"], str(root.cert)
-
-
-def plant_override_link(root):
-    os.unlink(root.override)
-    os.symlink(root.secret, root.override)
-    return ["override"], str(root.override)
-
-
-def plant_confd_link(root):
-    link = root.confd_dirs()[0] / "010-custom-certificate.yml"
-    os.unlink(link)
-    os.symlink(root.secret, link)
-    return ["override"], str(link)
+def fifo(root, path):
+    os.mkfifo(path)
 
 
 PLANTED = {
-    "server.crt-symlink-to-secret": plant_cert_link,
-    "server.key-symlink-to-secret": plant_key_link,
-    "server.crt-fifo": plant_cert_fifo,
-    "override-symlink-to-secret": plant_override_link,
-    "confd-link-to-secret": plant_confd_link,
+    "server.crt-symlink-to-secret": planted(lambda r: r.cert, link_to_secret, "sync"),
+    "server.key-symlink-to-secret": planted(lambda r: r.key, link_to_secret, "sync"),
+    "server.crt-fifo": planted(lambda r: r.cert, fifo, "sync"),
+    "override-symlink-to-secret": planted(lambda r: r.override, link_to_secret, "override"),
+    "confd-link-to-secret": planted(lambda r: r.confd_dirs()[0] / "010-custom-certificate.yml",
+                                    link_to_secret, "override"),
 }
 
 

@@ -12,6 +12,11 @@ from . import command, hooks as recording
 from .layout import CONFD_DIRS, LINK_NAME, SHIPPED_HOOKS
 
 
+def _path(attribute):
+    """A property: the Path of a Paths attribute (cert, key, override, hooks) in this root."""
+    return property(lambda root: Path(getattr(root.paths, attribute)))
+
+
 class Root:
     """A temporary system root; `log` is the recording hook's directory (default in the root)."""
 
@@ -26,21 +31,10 @@ class Root:
     def __truediv__(self, relative):
         return self.path / str(relative).lstrip("/")
 
-    @property
-    def cert(self):
-        return Path(self.paths.cert)
-
-    @property
-    def key(self):
-        return Path(self.paths.key)
-
-    @property
-    def override(self):
-        return Path(self.paths.override)
-
-    @property
-    def hooks(self):
-        return Path(self.paths.hooks)
+    cert = _path("cert")
+    key = _path("key")
+    override = _path("override")
+    hooks = _path("hooks")
 
     def argv(self, *args):
         return command.argv(self.path, *args)
