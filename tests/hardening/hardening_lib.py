@@ -17,7 +17,6 @@ from support.layout import LINK_NAME, OVERRIDE
 from xivo_certs import override as override_module
 from xivo_certs import pair as pair_module
 from xivo_certs import settings as settings_module
-from xivo_certs import state as state_module
 
 SECRET = b"TOP-SECRET-root:$6$do-not-leak$not-a-real-hash:19000:0:99999:7:::\n"
 NEW_SUFFIX = ".xivo-certs-new"
@@ -121,10 +120,6 @@ def leftovers(root):
     return found
 
 
-def read_state(root):
-    return state_module.read(root.paths.state)
-
-
 def expected_override(root, certs_in_place=None):
     """What `xivo-certs override` must have written for the certificate in place."""
     settings = settings_module.load(root.paths.settings)
@@ -139,7 +134,7 @@ def check_consistent(root):
     assert key_matches(cert, key), "the key does not match the certificate"
     check_modes(root)
     cert_fingerprint = fingerprint(cert)
-    state = read_state(root)
+    state = root.state()
     assert state.get("fingerprint") == cert_fingerprint, "the state does not record the certificate"
     plan = expected_override(root)
     links = [d / LINK_NAME for d in root.confd_dirs()]

@@ -29,7 +29,7 @@ import threading
 import time
 import traceback
 
-from hardening_lib import AdminPair, check_consistent, make_ca, make_root, read_state
+from hardening_lib import AdminPair, check_consistent, make_ca, make_root
 from support.asserts import check_modes
 from support.certs import load_cert, load_key
 from support.facts import fingerprint as fingerprint_of, key_matches
@@ -66,7 +66,7 @@ class Worker:
         return self.root.cert.read_bytes(), self.root.key.read_bytes()
 
     def is_default(self):
-        return read_state(self.root).get("generated_fingerprint") == \
+        return self.root.state().get("generated_fingerprint") == \
             fingerprint_of(self.root.cert.read_bytes())
 
     def other_admin(self):

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from hardening_lib import SECRET, AdminPair, make_ca, make_cert, make_root, new_key, read_state
+from hardening_lib import SECRET, AdminPair, make_ca, make_cert, make_root, new_key
 from support.asserts import one_line
 from support.certs import cert_pem, key_pem, now
 from support.snapshots import diff as snapshot_diff, snapshot
@@ -416,11 +416,11 @@ def test_planted_file_is_refused_and_never_followed(tmp_path, case):
     admin = AdminPair(tmp_path / "in", "admin", ("pbx.example.com",), issuer=ca, chain=[ca.cert])
     root.run(*admin.install_args(), check=0)
     argv, names = PLANTED[case](root)
-    before, recorded = snapshot(root.path), read_state(root)
+    before, recorded = snapshot(root.path), root.state()
     # A refused sync records the files' metadata (and only that) in the state file, so that the
     # sync after the next apt run stays a no-op: the state is compared key by key instead.
     check_refused(root, argv, names, before, skip={STATE} if argv == ["sync"] else ())
-    after = read_state(root)
+    after = root.state()
     for key in set(recorded) | set(after):
         if not key.endswith("_stat"):
             assert after.get(key) == recorded.get(key), f"state: {key} changed"

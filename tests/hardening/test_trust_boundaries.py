@@ -16,7 +16,7 @@ import subprocess
 import pytest
 import yaml
 
-from hardening_lib import SECRET, AdminPair, check_consistent, make_ca, make_cert, make_root, read_state
+from hardening_lib import SECRET, AdminPair, check_consistent, make_ca, make_cert, make_root
 from support.certs import cert_pem, key_pem
 
 USER = 1000
@@ -267,5 +267,5 @@ def test_hand_copied_certificate_with_shell_code_names(admin_root):
     loaded = yaml.safe_load(root.override.read_text())
     assert {section["host"] for section in loaded.values()} == {"pbx.example.com"}
     assert all(set(section) <= {"host", "verify", "verify_certificate"} for section in loaded.values())
-    assert read_state(root)["fingerprint"]
+    assert root.state()["fingerprint"]
     check_consistent(root)

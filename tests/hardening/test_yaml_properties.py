@@ -18,7 +18,7 @@ from unittest import mock
 import yaml
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from hardening_lib import AdminPair, check_consistent, make_ca, make_cert, make_root, new_key, read_state
+from hardening_lib import AdminPair, check_consistent, make_ca, make_cert, make_root, new_key
 from support.certs import cert_pem
 from xivo_certs import certinfo, names, override, settings as settings_module, x509
 from xivo_certs.paths import CA, Paths
@@ -165,7 +165,7 @@ def test_generate_records_exactly_the_names(tmp_path_factory, host, extra):
         args += ["--san", name]
     result = root.run(*args)
     assert result.returncode == 0, result.stderr
-    recorded = read_state(root)
+    recorded = root.state()
     assert recorded["hostname"] == host
     lines = root.paths.state and open(root.paths.state).read().splitlines()
     keys = {line.partition("=")[0] for line in lines}

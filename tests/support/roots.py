@@ -6,6 +6,9 @@ import os
 import shutil
 from pathlib import Path
 
+import yaml
+
+from xivo_certs import state as state_module
 from xivo_certs.paths import Paths
 
 from . import command, hooks as recording
@@ -48,6 +51,17 @@ class Root:
     def hook_runs(self):
         """The XIVO_CERTS_* environment of each recorded hook run, in order."""
         return recording.runs(self.log)
+
+    def state(self):
+        """The state file, parsed by xivo-certs' own reader."""
+        return state_module.read(self.paths.state)
+
+    def override_yaml(self):
+        return yaml.safe_load(self.override.read_bytes())
+
+    def backups(self):
+        directory = Path(self.paths.backups)
+        return sorted(directory.iterdir()) if directory.is_dir() else []
 
     def confd_dirs(self):
         return [self / d for d in CONFD_DIRS if (self / d).is_dir()]
