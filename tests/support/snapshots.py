@@ -9,7 +9,7 @@ def entry(path, inodes=True):
     """(type, mode, uid, gid) then the link's target, or the bytes' sha256 (and the inode when
     `inodes`: a file rewritten with the same bytes differs) of a regular file."""
     info = os.lstat(path)
-    result = [stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid]
+    result: list = [stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid]
     if stat.S_ISLNK(info.st_mode):
         result.append(os.readlink(path))
     elif stat.S_ISREG(info.st_mode):
