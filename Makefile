@@ -4,7 +4,8 @@ PYTEST := $(PYTHON) -m pytest
 export PYTHONDONTWRITEBYTECODE := 1
 
 # Debian packages the tests need (installed by `make test-deps` when run as root).
-TEST_DEPS := python3-cryptography python3-yaml python3-pytest python3-hypothesis openssl debianutils
+TEST_DEPS := python3-cryptography python3-yaml python3-pytest python3-hypothesis python3-trustme openssl \
+	debianutils
 
 .PHONY: all test check unit hardening test-deps deb install-deb build-deps lintian bench bench-deps clean \
 	package-deps package-roots scenarios piuparts autopkgtest
@@ -96,7 +97,7 @@ lintian: deb
 # tests/package/debroot.py); `make package-roots` builds both at once.
 PACKAGE_SUITES := bookworm trixie
 PACKAGE_DEPS := mmdebstrap piuparts autopkgtest uidmap gnutls-bin curl openssl \
-	python3-pytest python3-pytest-xdist python3-cryptography python3-yaml dpkg-dev \
+	python3-pytest python3-pytest-xdist python3-cryptography python3-trustme python3-yaml dpkg-dev \
 	python3-debian python3-pexpect equivs apt-utils
 DEBROOT := $(PYTHON) tests/package/debroot.py
 # Two workers: the scenarios wait on dpkg and fsync as much as on the CPU.

@@ -1,4 +1,4 @@
-"""Fixtures of the hardening tests; the tools are in hardening_lib.py.
+"""Fixtures of the hardening tests; their tools are in hardening_lib.py and tests/support.
 
 Knobs (environment):
   XIVO_CERTS_CRASH_RUNS   kill -9 runs of the crash test (default 24; 200 or more for the full run)

@@ -29,8 +29,11 @@ import threading
 import time
 import traceback
 
-from hardening_lib import (WWW_DATA, AdminPair, check_consistent, check_modes, fingerprint_of,
-                           key_matches, load_cert, load_key, make_ca, make_root, read_state)
+from hardening_lib import AdminPair, check_consistent, make_ca, make_root
+from support.asserts import check_modes
+from support.certs import load_cert, load_key
+from support.facts import fingerprint as fingerprint_of, key_matches
+from support.layout import WWW_DATA
 
 RUNS = int(os.environ.get("XIVO_CERTS_CRASH_RUNS", "24"))
 WORKERS = 2
@@ -47,9 +50,9 @@ class Worker:
         ca = make_ca()
         inputs = base / f"in{number}"
         self.admins = [
-            AdminPair(inputs, "vm", ("vm",), issuer=ca, chain=[ca[1]]),          # override needed
+            AdminPair(inputs, "vm", ("vm",), issuer=ca, chain=[ca.cert]),       # override needed
             AdminPair(inputs, "pbx", ("pbx.example.com", "voip.example.com"), issuer=ca,
-                      chain=[ca[1]]),                                           # another override
+                      chain=[ca.cert]),                                         # another override
             AdminPair(inputs, "local", ("localhost", "pbx.example.com")),       # no override
         ]
         self.root.run("generate", "--key-type", "ec:p256", check=0)
@@ -63,7 +66,7 @@ class Worker:
         return self.root.cert.read_bytes(), self.root.key.read_bytes()
 
     def is_default(self):
-        return read_state(self.root).get("generated_fingerprint") == \
+        return self.root.state().get("generated_fingerprint") == \
             fingerprint_of(self.root.cert.read_bytes())
 
     def other_admin(self):
@@ -238,7 +241,7 @@ def test_hooks_cut_short_by_a_crash_run_again_at_the_next_sync(tmp_path):
     os.chmod(hook, 0o755)
     root.run("generate", "--key-type", "ec:p256", check=0)
     ca = make_ca()
-    admin = AdminPair(tmp_path / "in", "pbx", ("pbx.example.com",), issuer=ca, chain=[ca[1]])
+    admin = AdminPair(tmp_path / "in", "pbx", ("pbx.example.com",), issuer=ca, chain=[ca.cert])
     (root / "kill-hooks").touch()
     process = root.popen(*admin.install_args())
     process.communicate(timeout=60)

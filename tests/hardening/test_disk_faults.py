@@ -11,8 +11,9 @@ import subprocess
 
 import pytest
 
-from hardening_lib import (AdminPair, check_consistent, fill, make_ca, make_root, mount, one_line,
-                           snapshot, snapshot_diff, umount, can_mount)
+from hardening_lib import AdminPair, can_mount, check_consistent, fill, make_ca, make_root, mount, umount
+from support.asserts import one_line
+from support.snapshots import diff as snapshot_diff, snapshot
 
 PAIR_DIR = "usr/share/xivo-certs"
 
@@ -42,8 +43,8 @@ def prepared_root(path, mounts=None, root_on_tmpfs=False):
     root.run("generate", "--key-type", "ec:p256", check=0)
     ca = make_ca()
     inputs = path.parent / "inputs"
-    admin = AdminPair(inputs, "pbx", ("pbx.example.com",), issuer=ca, chain=[ca[1]])
-    other = AdminPair(inputs, "other", ("other.example.com",), issuer=ca, chain=[ca[1]])
+    admin = AdminPair(inputs, "pbx", ("pbx.example.com",), issuer=ca, chain=[ca.cert])
+    other = AdminPair(inputs, "other", ("other.example.com",), issuer=ca, chain=[ca.cert])
     root.run(*admin.install_args(), check=0)
     check_consistent(root)
     return root, admin, other

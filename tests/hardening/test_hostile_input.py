@@ -13,8 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from hardening_lib import (SECRET, AdminPair, cert_pem, key_pem, make_ca, make_cert, make_root,
-                           new_key, now, one_line, read_state, snapshot, snapshot_diff)
+from hardening_lib import SECRET, AdminPair, make_ca, make_cert, make_root, new_key
+from support.asserts import one_line
+from support.certs import cert_pem, key_pem, now
+from support.snapshots import diff as snapshot_diff, snapshot
 
 DAY = datetime.timedelta(days=1)
 STATE = "var/lib/xivo-certs/state"
@@ -27,7 +29,7 @@ def world(tmp_path_factory):
     root = make_root(base / "root")
     root.run("generate", "--key-type", "ec:p256", check=0)
     ca = make_ca()
-    admin = AdminPair(base / "in", "admin", ("pbx.example.com",), issuer=ca, chain=[ca[1]])
+    admin = AdminPair(base / "in", "admin", ("pbx.example.com",), issuer=ca, chain=[ca.cert])
     root.run(*admin.install_args(), check=0)
     assert root.override.is_file() and all(
         (d / "010-custom-certificate.yml").is_symlink() for d in root.confd_dirs())
@@ -226,7 +228,7 @@ def rsa1024(world):
 
 def chain_wrong(world):
     cert, key = good(world)
-    return cert, key, cert_pem(make_ca("Some Other CA")[1])
+    return cert, key, cert_pem(make_ca("Some Other CA").cert)
 
 
 def chain_garbage(world):
@@ -243,7 +245,7 @@ def chain_expired(world):
 
 def two_unrelated_in_cert(world):
     cert, key = good(world)
-    return cert + cert_pem(make_ca("Unrelated")[1]), key
+    return cert + cert_pem(make_ca("Unrelated").cert), key
 
 
 LONG = ".".join(["a" * 60] * 5)  # 304 characters
@@ -377,43 +379,32 @@ def test_case_count():
 
 # --- planted files in the pair's, the override's and the links' positions ----------------------
 
-def plant_cert_link(root):
-    os.unlink(root.cert)
-    os.symlink(root.secret, root.cert)
-    return ["sync"], str(root.cert)
+def planted(position, make, command):
+    """A case: the file at `position(root)` replaced by what `make(root, path)` creates; then
+    `command` must refuse, naming it."""
+    def plant(root):
+        path = position(root)
+        os.unlink(path)
+        make(root, path)
+        return [command], str(path)
+    return plant
 
 
-def plant_key_link(root):
-    os.unlink(root.key)
-    os.symlink(root.secret, root.key)
-    return ["sync"], str(root.key)
+def link_to_secret(root, path):
+    os.symlink(root.secret, path)
 
 
-def plant_cert_fifo(root):
-    os.unlink(root.cert)
-    os.mkfifo(root.cert)
-    return ["sync"], str(root.cert)
-
-
-def plant_override_link(root):
-    os.unlink(root.override)
-    os.symlink(root.secret, root.override)
-    return ["override"], str(root.override)
-
-
-def plant_confd_link(root):
-    link = root.confd_dirs()[0] / "010-custom-certificate.yml"
-    os.unlink(link)
-    os.symlink(root.secret, link)
-    return ["override"], str(link)
+def fifo(root, path):
+    os.mkfifo(path)
 
 
 PLANTED = {
-    "server.crt-symlink-to-secret": plant_cert_link,
-    "server.key-symlink-to-secret": plant_key_link,
-    "server.crt-fifo": plant_cert_fifo,
-    "override-symlink-to-secret": plant_override_link,
-    "confd-link-to-secret": plant_confd_link,
+    "server.crt-symlink-to-secret": planted(lambda r: r.cert, link_to_secret, "sync"),
+    "server.key-symlink-to-secret": planted(lambda r: r.key, link_to_secret, "sync"),
+    "server.crt-fifo": planted(lambda r: r.cert, fifo, "sync"),
+    "override-symlink-to-secret": planted(lambda r: r.override, link_to_secret, "override"),
+    "confd-link-to-secret": planted(lambda r: r.confd_dirs()[0] / "010-custom-certificate.yml",
+                                    link_to_secret, "override"),
 }
 
 
@@ -422,14 +413,14 @@ def test_planted_file_is_refused_and_never_followed(tmp_path, case):
     root = make_root(tmp_path / "root")
     root.run("generate", "--key-type", "ec:p256", check=0)
     ca = make_ca()
-    admin = AdminPair(tmp_path / "in", "admin", ("pbx.example.com",), issuer=ca, chain=[ca[1]])
+    admin = AdminPair(tmp_path / "in", "admin", ("pbx.example.com",), issuer=ca, chain=[ca.cert])
     root.run(*admin.install_args(), check=0)
     argv, names = PLANTED[case](root)
-    before, recorded = snapshot(root.path), read_state(root)
+    before, recorded = snapshot(root.path), root.state()
     # A refused sync records the files' metadata (and only that) in the state file, so that the
     # sync after the next apt run stays a no-op: the state is compared key by key instead.
     check_refused(root, argv, names, before, skip={STATE} if argv == ["sync"] else ())
-    after = read_state(root)
+    after = root.state()
     for key in set(recorded) | set(after):
         if not key.endswith("_stat"):
             assert after.get(key) == recorded.get(key), f"state: {key} changed"

@@ -13,7 +13,9 @@ import stat
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from hardening_lib import WWW_DATA, AdminPair, check_modes, make_ca, make_root
+from hardening_lib import AdminPair, make_ca, make_root
+from support.asserts import check_modes
+from support.layout import WWW_DATA
 
 GENERATES = 50
 INSTALLS = 10
@@ -23,7 +25,7 @@ def test_key_never_readable_beyond_root_and_www_data(tmp_path):
     root = make_root(tmp_path / "root", hooks=False)
     root.run("generate", "--key-type", "ec:p256", check=0)
     ca = make_ca()
-    admins = [AdminPair(tmp_path / "in", f"a{n}", (f"pbx{n}.example.com",), issuer=ca, chain=[ca[1]])
+    admins = [AdminPair(tmp_path / "in", f"a{n}", (f"pbx{n}.example.com",), issuer=ca, chain=[ca.cert])
               for n in range(2)]
     pair_dir = os.path.dirname(root.paths.key)
     state_dir = root.paths.state_dir

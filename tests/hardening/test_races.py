@@ -15,14 +15,15 @@ import shutil
 import threading
 import time
 
-from hardening_lib import (AdminPair, check_consistent, command_env, fingerprint_of, make_ca,
-                           make_root)
+from hardening_lib import AdminPair, check_consistent, make_ca, make_root
+from support.command import environment as command_env
+from support.facts import fingerprint as fingerprint_of
 
 
 def admins(directory):
     ca = make_ca()
-    return [AdminPair(directory, "vm", ("vm",), issuer=ca, chain=[ca[1]]),
-            AdminPair(directory, "pbx", ("pbx.example.com",), issuer=ca, chain=[ca[1]]),
+    return [AdminPair(directory, "vm", ("vm",), issuer=ca, chain=[ca.cert]),
+            AdminPair(directory, "pbx", ("pbx.example.com",), issuer=ca, chain=[ca.cert]),
             AdminPair(directory, "local", ("localhost", "pbx.example.com"))]
 
 

@@ -16,8 +16,8 @@ import subprocess
 import pytest
 import yaml
 
-from hardening_lib import (SECRET, AdminPair, cert_pem, check_consistent, key_pem, make_ca,
-                           make_cert, make_root, read_state)
+from hardening_lib import SECRET, AdminPair, check_consistent, make_ca, make_cert, make_root
+from support.certs import cert_pem, key_pem
 
 USER = 1000
 
@@ -26,7 +26,7 @@ def _admin_root(path):
     root = make_root(path / "root")
     root.run("generate", "--key-type", "ec:p256", check=0)
     ca = make_ca()
-    pairs = [AdminPair(path / "in", name, (f"{name}.example.com",), issuer=ca, chain=[ca[1]])
+    pairs = [AdminPair(path / "in", name, (f"{name}.example.com",), issuer=ca, chain=[ca.cert])
              for name in ("pbx", "other")]
     return root, pairs
 
@@ -232,7 +232,7 @@ def test_cn_with_shell_code_is_installed_and_never_run(admin_root):
                           issuer=ca)
     directory = root.path.parent / "cn"
     directory.mkdir()
-    (directory / "c.pem").write_bytes(cert_pem(cert, ca[1]))
+    (directory / "c.pem").write_bytes(cert_pem(cert, ca.cert))
     (directory / "k.pem").write_bytes(key_pem(key))
     root.run("install", "--cert", directory / "c.pem", "--key", directory / "k.pem", check=0)
     for argv in (["status"], ["status", "--json"], ["sync"], ["override"], ["renew"]):
@@ -253,7 +253,7 @@ def test_hand_copied_certificate_with_shell_code_names(admin_root):
     echo.write_text('#!/bin/sh\nfor name in $XIVO_CERTS_NAMES; do printf "%s\\n" "$name"; done '
                     '>/dev/null\nprintf "%s\\n" "$XIVO_CERTS_HOSTNAME" > "$XIVO_CERTS_ROOT/hostname"\n')
     os.chmod(echo, 0o755)
-    for path, data, mode in ((root.key, key_pem(key), 0o640), (root.cert, cert_pem(cert, ca[1]), 0o644)):
+    for path, data, mode in ((root.key, key_pem(key), 0o640), (root.cert, cert_pem(cert, ca.cert), 0o644)):
         with open(f"{path}.tmp", "wb") as stream:
             os.fchmod(stream.fileno(), mode)
             stream.write(data)
@@ -267,5 +267,5 @@ def test_hand_copied_certificate_with_shell_code_names(admin_root):
     loaded = yaml.safe_load(root.override.read_text())
     assert {section["host"] for section in loaded.values()} == {"pbx.example.com"}
     assert all(set(section) <= {"host", "verify", "verify_certificate"} for section in loaded.values())
-    assert read_state(root)["fingerprint"]
+    assert root.state()["fingerprint"]
     check_consistent(root)

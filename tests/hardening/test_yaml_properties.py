@@ -18,8 +18,8 @@ from unittest import mock
 import yaml
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from hardening_lib import (AdminPair, cert_pem, check_consistent, key_pem, make_ca, make_cert,
-                           make_root, new_key, read_state)
+from hardening_lib import AdminPair, check_consistent, make_ca, make_cert, make_root, new_key
+from support.certs import cert_pem
 from xivo_certs import certinfo, names, override, settings as settings_module, x509
 from xivo_certs.paths import CA, Paths
 
@@ -95,7 +95,7 @@ def test_render_of_any_idna_name(host, verify):
 
 # --- plan() on certificates with arbitrary contents ----------------------------------------------
 
-CA_PAIR = make_ca("Property CA")
+PROPERTY_CA = make_ca("Property CA")
 LEAF_KEY = new_key()
 raw_names = st.text(st.characters(max_codepoint=127, blacklist_categories=("Cs",)), min_size=1,
                     max_size=40)
@@ -117,12 +117,12 @@ def expected_host(dns_names):
     min_size=0, max_size=6),
     cn=common_names, ips=st.lists(st.sampled_from(["192.0.2.1", "::1", "10.0.0.1"]), max_size=2))
 def test_plan_for_any_certificate_contents(dns, cn, ips):
-    _, cert = make_cert(key=LEAF_KEY, names=tuple(dns), cn=cn, issuer=CA_PAIR, ips=ips,
+    _, cert = make_cert(key=LEAF_KEY, names=tuple(dns), cn=cn, issuer=PROPERTY_CA, ips=ips,
                         raw_names=True, san=bool(dns or ips))
     settings_ = settings_module.load("/nonexistent")
     paths = Paths("/nonexistent-root")
     with mock.patch.object(certinfo, "start_trust_check", return_value=lambda: False):
-        plan = override.plan(paths, settings_, [cert, CA_PAIR[1]])
+        plan = override.plan(paths, settings_, [cert, PROPERTY_CA.cert])
     covers_localhost = any(n.lower().rstrip(".") == "localhost" for n in dns) if (dns or ips) else \
         cn.lower().rstrip(".") == "localhost"
     if covers_localhost:
@@ -134,7 +134,7 @@ def test_plan_for_any_certificate_contents(dns, cn, ips):
         assert plan.text is None and plan.problems
         return
     loads_exactly(plan.text, expected(settings_.services, host, CA))
-    assert plan.ca_pem == cert_pem(CA_PAIR[1])
+    assert plan.ca_pem == cert_pem(PROPERTY_CA.cert)
 
 
 # --- the real command --------------------------------------------------------------------------
@@ -145,10 +145,9 @@ def test_install_writes_exactly_the_mapping(tmp_path_factory, host, extra, cn):
     assume(host != "localhost" and "localhost" not in extra)
     base = tmp_path_factory.mktemp("prop")
     root = make_root(base / "root", record=False, confd=("etc/xivo-auth/conf.d",))
-    admin = AdminPair(base / "in", "p", (host, *extra), issuer=CA_PAIR, chain=[CA_PAIR[1]])
     # a CN is free text: put the drawn one in (it must not reach the YAML)
-    _, admin.cert = make_cert(key=admin.key, names=(host, *extra), cn=cn, issuer=CA_PAIR)
-    admin.cert_file.write_bytes(cert_pem(admin.cert))
+    admin = AdminPair(base / "in", "p", pair=make_cert(names=(host, *extra), cn=cn, issuer=PROPERTY_CA),
+                      chain=[PROPERTY_CA.cert])
     result = root.run(*admin.install_args())
     assert result.returncode == 0, result.stderr
     settings_ = settings_module.load(root.paths.settings)
@@ -166,7 +165,7 @@ def test_generate_records_exactly_the_names(tmp_path_factory, host, extra):
         args += ["--san", name]
     result = root.run(*args)
     assert result.returncode == 0, result.stderr
-    recorded = read_state(root)
+    recorded = root.state()
     assert recorded["hostname"] == host
     lines = root.paths.state and open(root.paths.state).read().splitlines()
     keys = {line.partition("=")[0] for line in lines}

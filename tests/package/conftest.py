@@ -20,6 +20,10 @@ import debroot
 import pki
 from helpers import ADMIN_HOST, ADMIN_HOST2
 
+import debroot
+from helpers import ADMIN_HOST, ADMIN_HOST2, ORG
+from support import certs, chains
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
@@ -154,24 +158,23 @@ def root(make_root, suite):
 # ------------------------------------------------------------------------------ admin certificates
 
 @pytest.fixture(scope="session")
-def pki_set(tmp_path_factory):
-    """Admin certificates: from a CA the test adds to the system trust store (directly, or
-    through an intermediate sent in server.crt), from a private CA (chain in server.crt), and
-    self-signed; all for xivo.example.com."""
-    trusted_ca_key, trusted_ca = pki.make_ca("xivo-certs tests trusted root CA")
-    private_ca_key, private_ca = pki.make_ca("xivo-certs tests private CA")
-    out = {"trusted_ca": trusted_ca, "private_ca": private_ca}
-    k, c = pki.make_leaf(trusted_ca_key, trusted_ca, [ADMIN_HOST])
-    out["trusted"] = (pki.cert_pem(c), pki.key_pem(k))
+def pki_set():
+    """Admin certificates for xivo.example.com: issued (python3-trustme chains) by a CA the test
+    adds to the system trust store (directly, or through an intermediate sent in server.crt) or by
+    a private CA (chain in server.crt); and self-signed ones (hand-made, one of them EC)."""
+    trusted_ca = chains.CA("xivo-certs tests trusted root CA")
+    private_ca = chains.CA("xivo-certs tests private CA")
+    out = {"trusted_ca": trusted_ca.cert, "private_ca": private_ca.cert}
+    leaf = trusted_ca.issue(ADMIN_HOST)
+    out["trusted"] = (leaf.pem, leaf.key_pem)
     # The usual public CA layout: leaf + intermediate in server.crt, the root only in the
     # system trust store.
-    ik, ic = pki.make_intermediate(trusted_ca_key, trusted_ca, "xivo-certs tests intermediate CA")
-    k, c = pki.make_leaf(ik, ic, [ADMIN_HOST])
-    out["trusted-intermediate"] = (pki.cert_pem(c) + pki.cert_pem(ic), pki.key_pem(k))
-    k, c = pki.make_leaf(private_ca_key, private_ca, [ADMIN_HOST])
-    out["private"] = (pki.cert_pem(c) + pki.cert_pem(private_ca), pki.key_pem(k))
-    k, c = pki.make_leaf(None, None, [ADMIN_HOST])
-    out["selfsigned"] = (pki.cert_pem(c), pki.key_pem(k))
-    k, c = pki.make_leaf(None, None, [ADMIN_HOST2], key_type="ec:p256")
-    out["selfsigned2"] = (pki.cert_pem(c), pki.key_pem(k))
+    leaf = trusted_ca.intermediate("xivo-certs tests intermediate CA").issue(ADMIN_HOST)
+    out["trusted-intermediate"] = (leaf.pem, leaf.key_pem)
+    leaf = private_ca.issue(ADMIN_HOST)
+    out["private"] = (leaf.pem + private_ca.pem, leaf.key_pem)
+    for name, host, key_type in (("selfsigned", ADMIN_HOST, "rsa:2048"),
+                                 ("selfsigned2", ADMIN_HOST2, "ec:p256")):
+        key, cert = certs.self_signed([host], key_type, org=ORG)
+        out[name] = (certs.cert_pem(cert), certs.key_pem(key))
     return out

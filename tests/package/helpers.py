@@ -8,27 +8,16 @@ import re
 
 import yaml
 
-import pki
+from support import hooks
+from support.certs import cert_pem, certs_from_pem
+from support.facts import facts, fingerprint, key_matches
+from support.layout import (CA, CERT, CONFD_DIRS, HOOKS_DIR, KEY, LINK_NAME, OVERRIDE, SERVICES, STATE,
+                            WWW_DATA)
 
-CERT = "/usr/share/xivo-certs/server.crt"
-KEY = "/usr/share/xivo-certs/server.key"
-CA = "/usr/share/xivo-certs/ca.crt"
-OVERRIDE = "/etc/xivo/custom/custom-certificate.yml"
-LINK_NAME = "010-custom-certificate.yml"
-STATE = "/var/lib/xivo-certs/state"
-SETTINGS = "/etc/xivo-certs/xivo-certs.conf"
-APT_HOOK = "/etc/apt/apt.conf.d/05xivo-certs"
-HOOKS_DIR = "/etc/xivo-certs/hooks.d"
-RECORD = "/var/tmp/hook-runs"
-WWW_DATA = 33  # static gid from base-passwd
+RECORD = "/var/tmp/hook-runs"  # the recording hook's directory, in the root
 ADMIN_HOST = "xivo.example.com"
 ADMIN_HOST2 = "pbx.example.org"
-
-SERVICES = ["consul", "agentd", "ajam", "amid", "auth", "calld", "confd", "ctid_ng", "dird",
-            "webhookd", "websocketd"]
-# The conf.d directories of the XiVO daemons "installed" in the scenario roots.
-CONFD_DIRS = ["/etc/xivo-auth/conf.d", "/etc/xivo-dird/conf.d", "/etc/xivo-confd/conf.d",
-              "/etc/wazo-webhookd/conf.d", "/etc/wazo-calld/conf.d"]
+ORG = "xivo-certs tests"  # O= of the hand-made certificates of the scenarios
 
 STATUS_FIELDS = ["cert_path", "key_path", "subject_cn", "names", "ip_addresses", "issuer_cn",
                  "self_signed", "default", "not_after", "days_left", "key_type",
@@ -69,18 +58,14 @@ def prepare_daemons(root, dirs=CONFD_DIRS):
 
 
 def add_record_hook(root):
-    """An extra hook that appends one line per run: reason, fingerprint, hostname."""
+    """support's recording hook, recording into RECORD in the root."""
     root.mkdir(HOOKS_DIR)
-    root.write(posixpath.join(HOOKS_DIR, "50-record"),
-               "#!/bin/sh\n"
-               'echo "$XIVO_CERTS_REASON $XIVO_CERTS_FINGERPRINT $XIVO_CERTS_HOSTNAME '
-               '$XIVO_CERTS_DEFAULT" >> ' + RECORD + "\n", mode=0o755)
+    root.write(posixpath.join(HOOKS_DIR, "50-record"), hooks.script(RECORD), mode=0o755)
 
 
 def hook_runs(root):
-    if not root.exists(RECORD):
-        return []
-    return [line.split() for line in root.text(RECORD).splitlines() if line.strip()]
+    """[reason, fingerprint, hostname, default] of each run (the empty ones left out)."""
+    return hooks.fields(root.host(RECORD), "REASON", "FINGERPRINT", "HOSTNAME", "DEFAULT")
 
 
 def put_pair(root, cert_pem, key_pem, how="cp", mode=None, owner=None):
@@ -100,7 +85,7 @@ def put_pair(root, cert_pem, key_pem, how="cp", mode=None, owner=None):
 
 
 def add_trusted_ca(root, ca_cert):
-    root.write("/usr/local/share/ca-certificates/xivo-certs-test-ca.crt", pki.cert_pem(ca_cert))
+    root.write("/usr/local/share/ca-certificates/xivo-certs-test-ca.crt", cert_pem(ca_cert))
     root.run("update-ca-certificates >/dev/null")
 
 
@@ -146,7 +131,7 @@ def check_default_pair(root, check, hostname="localhost", key_type="rsa:2048", d
     if not (root.exists(CERT) and root.exists(KEY)):
         return None
     crt, key = root.read(CERT), root.read(KEY)
-    i = pki.info(crt)
+    i = facts(crt)
     check.eq(i["cn"], hostname if len(hostname) <= 64 else i["cn"], "certificate CN")
     check.true(hostname in i["dns"] and "localhost" in i["dns"],
                f"SAN DNS names {i['dns']} should hold {hostname!r} and 'localhost'")
@@ -159,7 +144,7 @@ def check_default_pair(root, check, hostname="localhost", key_type="rsa:2048", d
     check.eq(i["basic_constraints_ca"] is not None, True, "basicConstraints present")
     check.true(i["has_ski"] and i["has_aki"], "subject/authority key identifiers present")
     check.true(800 <= i["days_left"] <= 826, f"validity left {i['days_left']:.1f} days, expected ~825")
-    check.true(pki.key_matches(crt, key), "server.key does not match server.crt")
+    check.true(key_matches(crt, key), "server.key does not match server.crt")
     st = root.state()
     if check.true(st is not None, f"{STATE} missing"):
         check.eq(st.get("generated_fingerprint"), i["fingerprint"], "state generated_fingerprint")
@@ -233,14 +218,6 @@ def check_override(root, check, host, verify, dirs=None):
     return doc
 
 
-def snapshot(root, paths):
-    return {p: root.describe(p) for p in paths}
-
-
-def ls(root, pattern):
-    return root.glob(pattern)
-
-
 def apt_package_lines(output, package="xivo-certs"):
     """Lines printed between 'Setting up PACKAGE' and the next apt/dpkg progress line."""
     lines, inside = [], False
@@ -288,9 +265,8 @@ def check_ca_file(root, check, kind, pki_set, pair_pem):
     if not check.true(root.exists(CA), f"{CA} missing"):
         return
     check.eq(root.owner_mode(CA), (0, WWW_DATA, 0o644), f"{CA} (uid, gid, mode)")
-    got = [pki.info(pki.cert_pem(c))["fingerprint"] for c in pki.load_certs(root.read(CA))]
-    want = (pki.info(pki.cert_pem(pki_set["private_ca"]))["fingerprint"] if kind == "private"
-            else pki.info(pair_pem)["fingerprint"])
+    got = [fingerprint(c) for c in certs_from_pem(root.read(CA))]
+    want = fingerprint(pki_set["private_ca"] if kind == "private" else pair_pem)
     check.true(want in got, f"{CA} should hold the {kind} CA certificate {want[:16]}..., holds "
                f"{[g[:16] for g in got]}")
 

@@ -7,10 +7,12 @@ the two copies of the seed's procedure."""
 import re
 import subprocess
 
-import pki
-from helpers import (ADMIN_HOST, CERT, HOOKS_DIR, KEY, LINK_NAME, OVERRIDE, WWW_DATA, Check,
-                     add_record_hook, check_admin_installed, check_default_pair, check_status_ok,
-                     confd_dirs, hook_runs, install, prepare_daemons, resolvable, status)
+from helpers import (ADMIN_HOST, ORG, Check, add_record_hook, check_admin_installed,
+                     check_default_pair, check_status_ok, confd_dirs, hook_runs, install, prepare_daemons,
+                     resolvable, status)
+from support.certs import cert_pem, key_pem, self_signed
+from support.facts import facts
+from support.layout import CERT, HOOKS_DIR, KEY, LINK_NAME, OVERRIDE, WWW_DATA
 
 
 def test_s11_failing_hook_is_a_warning(root, deb):
@@ -123,7 +125,7 @@ def test_s14_invalid_preseed_and_long_name(root, deb):
     long_name = "a" * 40 + "." + "b" * 30 + ".example.com"
     res = root.run(f"xivo-certs generate --hostname {long_name}", check=False)
     check.eq(res.rc, 0, f"generate with a {len(long_name)}-character name: {res.output[-400:]!r}")
-    i = pki.info(root.read(CERT))
+    i = facts(root.read(CERT))
     check.eq(i["cn"], "a" * 40, "CN of a name longer than 64 characters")
     check.true(long_name in i["dns"] and "localhost" in i["dns"], f"SAN of the long name: {i['dns']}")
     check.done("a name longer than 64 characters")
@@ -225,15 +227,15 @@ def test_s17_renew_timer_command(root, deb):
     check.done("default certificate")
 
     # An admin's certificate 10 days from expiry: renew leaves it (status warns).
-    k, c = pki.make_leaf(None, None, ["localhost"], days=10)
-    crt_pem, key_pem = pki.cert_pem(c), pki.key_pem(k)
-    root.write("/root/a.crt", crt_pem)
-    root.write("/root/a.key", key_pem, mode=0o600)
+    k, c = self_signed(["localhost"], days=10, org=ORG)
+    admin_crt, admin_key = cert_pem(c), key_pem(k)
+    root.write("/root/a.crt", admin_crt)
+    root.write("/root/a.key", admin_key, mode=0o600)
     res = root.run("xivo-certs install --cert /root/a.crt --key /root/a.key", check=False)
     check.eq(res.rc, 0, f"xivo-certs install of an admin certificate: {res.output[-300:]!r}")
     res = root.run(renew, check=False)
-    check.eq(root.get(CERT), crt_pem, "renew replaced an admin's certificate")
-    check.eq(root.get(KEY), key_pem, "renew replaced an admin's key")
+    check.eq(root.get(CERT), admin_crt, "renew replaced an admin's certificate")
+    check.eq(root.get(KEY), admin_key, "renew replaced an admin's key")
     check.done("admin certificate near expiry")
 
 
@@ -243,7 +245,7 @@ def test_s18_reconfigure_key_type(root, deb):
     check = Check(root)
     add_record_hook(root)
     install(root, deb, check)
-    first = pki.info(root.get(CERT))
+    first = facts(root.get(CERT))
     res = root.run("dpkg-reconfigure -fteletype -plow xivo-certs", tty_input="\nec:p256\n",
                    env={"DEBIAN_FRONTEND": "teletype"}, check=False)
     check.eq(res.rc, 0, f"dpkg-reconfigure -plow: {res.output[-800:]!r}")

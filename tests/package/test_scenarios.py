@@ -11,11 +11,13 @@ import re
 
 import pytest
 
-import pki
-from helpers import (ADMIN_HOST, ADMIN_HOST2, APT_HOOK, CA, CERT, CONFD_DIRS, KEY, LINK_NAME,
-                     OVERRIDE, SETTINGS, STATE, WWW_DATA, Check, add_trusted_ca,
+from helpers import (ADMIN_HOST, ADMIN_HOST2, Check, add_trusted_ca,
                      check_admin_installed, check_default_pair, check_no_override, check_override,
                      check_status_ok, fresh, hook_runs, install, put_pair, resolvable)
+from support.certs import openssl_weak_pair
+from support.facts import facts
+from support.layout import APT_HOOK, CA, CERT, CONFD_DIRS, KEY, LINK_NAME, OVERRIDE, SETTINGS, STATE, WWW_DATA
+
 
 # ----------------------------------------------------------------------------------------------- 1
 
@@ -132,8 +134,8 @@ def test_s04_upgrade_regenerates_weak_default(root, deb, standins, weak, tmp_pat
     check = Check(root)
     fresh(root)
     install(root, standins["old"], check, "stand-in 15.11")
-    crt, key = pki.openssl_weak_pair(str(tmp_path), weak)
-    old = pki.info(crt)
+    crt, key = openssl_weak_pair(str(tmp_path), weak)
+    old = facts(crt)
     root.write(CERT, crt, mode=0o644, gid=WWW_DATA)
     root.write(KEY, key, mode=0o640, gid=WWW_DATA)
     install(root, deb, check, "upgrade to the real package")
@@ -164,7 +166,7 @@ def test_s05_upgrade_keeps_admin_certificate(root, deb, deb_next, standins, pki_
     root.write(KEY, key, mode=0o640, gid=WWW_DATA)
     install(root, deb, check, "upgrade 15.11 -> real")
     check_admin_installed(root, check, kind, pki_set, crt, key, "after the upgrade from 15.11")
-    fp = pki.info(crt)["fingerprint"]
+    fp = facts(crt)["fingerprint"]
     check.eq(hook_runs(root), [["upgrade", fp, ADMIN_HOST, "no"]], "hook runs after the upgrade")
     check.done("upgrade from 15.11")
 
@@ -192,7 +194,7 @@ def test_s06_manual_replacement_then_sync(root, deb, pki_set):
     check_admin_installed(root, check, "private", pki_set, crt, key, "after cp + sync")
     runs = hook_runs(root)
     check.eq([r[0] for r in runs], ["install", "sync"], "hook runs after cp + sync")
-    check.eq(runs[-1][1:] if runs else None, [pki.info(crt)["fingerprint"], ADMIN_HOST, "no"],
+    check.eq(runs[-1][1:] if runs else None, [facts(crt)["fingerprint"], ADMIN_HOST, "no"],
              "hook environment on sync")
     res = root.run("xivo-certs sync", check=False)
     check.eq(res.rc, 0, "second `xivo-certs sync` exit code")
@@ -230,7 +232,7 @@ def test_s07_daemon_installed_later(root, deb, standins, pki_set, cert):
     res = install(root, standins["newd"], check, "xivo-newd (a daemon installed later)")
     new_dirs = ["/etc/xivo-newd/conf.d", "/etc/wazo-newd/conf.d"]
     if cert == "admin":
-        check_override(root, check, ADMIN_HOST, CA, dirs=CONFD_DIRS + new_dirs)
+        check_override(root, check, ADMIN_HOST, CA, dirs=[*CONFD_DIRS, *new_dirs])
         check.eq(len(hook_runs(root)), runs_before + 1, "hook runs after installing xivo-newd")
         check_status_ok(root, check, "after xivo-newd")
     else:

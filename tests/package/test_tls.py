@@ -12,7 +12,8 @@ import time
 import pytest
 
 import debroot
-from helpers import CERT, KEY, Check, check_default_pair, check_status_ok
+from helpers import Check, check_default_pair, check_status_ok
+from support.layout import CERT, KEY
 
 KEY_TYPES = ["rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384"]
 

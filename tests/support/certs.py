@@ -1,0 +1,159 @@
+"""Certificates made by hand, for the cases trustme cannot make (support.chains makes the ordinary
+chains): weak (SHA-1, RSA 1024), malformed (raw invalid DNS names, no SAN, no key identifiers,
+CA:TRUE leaves), expired or not yet valid, self-signed with chosen extensions, EC keys. Keys by type
+string, PEM in and out. Plain python3-cryptography (Debian's, 38 on bookworm)."""
+
+import datetime
+import ipaddress
+import re
+import subprocess
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+UTC = datetime.timezone.utc
+DAY = datetime.timedelta(days=1)
+CURVES: dict = {"p256": ec.SECP256R1, "p384": ec.SECP384R1, "p521": ec.SECP521R1}
+HASHES = {"sha256": hashes.SHA256, "sha1": hashes.SHA1}
+CA_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True, content_commitment=False, key_encipherment=False,
+    data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+    encipher_only=False, decipher_only=False)
+PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\s*", re.S)
+
+
+def now():
+    return datetime.datetime.now(UTC)
+
+
+# --- keys and names -------------------------------------------------------------------------------
+
+def new_key(key_type="rsa:2048"):
+    """A new private key: "rsa:BITS" or "ec:p256", "ec:p384", "ec:p521"."""
+    kind, _, size = key_type.partition(":")
+    if kind == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(size))
+    return ec.generate_private_key(CURVES[size]())
+
+
+def name(cn, org=None):
+    """O=org (if any), CN=cn (none when cn is empty: an empty subject)."""
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)] if cn else []
+    if org:
+        attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+    return x509.Name(attributes)
+
+
+# --- the certificate builder ----------------------------------------------------------------------
+
+def make_cert(key, subject, *, issuer=None, issuer_key=None, ca=False, path_length=None,
+              dns=(), ips=(), raw_dns=False, san=None, eku=True, key_ids=True,
+              not_before=None, not_after=None, days=365, hash_alg=None):
+    """A certificate for `key` named `subject` (an x509.Name), self-signed unless `issuer` (a
+    certificate) and `issuer_key` sign it.
+
+    ca: a CA (KeyUsage keyCertSign, cRLSign; `path_length`), else serverAuth when `eku`.
+    san: None adds a SAN of `dns` and `ips` when there are any, True always (maybe empty), False
+    never; `raw_dns` puts the DNS strings in without validation. key_ids: subject and authority
+    key identifiers. Valid from `not_before` (default a day ago) to `not_after` (default `days`
+    later); signed with `hash_alg` (a hashes instance or a HASHES name; default SHA-256)."""
+    signer_key = issuer_key or key
+    not_before = not_before or now() - DAY
+    not_after = not_after or not_before + days * DAY
+    if isinstance(hash_alg, str):
+        hash_alg = HASHES[hash_alg]()
+    builder = (x509.CertificateBuilder()
+               .subject_name(subject).issuer_name(issuer.subject if issuer else subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(not_before).not_valid_after(not_after)
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True))
+    if ca:
+        builder = builder.add_extension(CA_KEY_USAGE, critical=True)
+    elif eku:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    if san or (san is None and (dns or ips)):
+        builder = builder.add_extension(alt_names(dns, ips, raw_dns), critical=False)
+    if key_ids:
+        builder = builder.add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()),
+            critical=False)
+    return builder.sign(signer_key, hash_alg or hashes.SHA256())
+
+
+def self_signed(names, key_type="rsa:2048", days=365, org=None):
+    """(key, certificate): an ordinary self-signed server certificate for `names` (DNS names; the
+    first one is the CN, O=`org`), valid from a day ago to `days` from now."""
+    key = new_key(key_type)
+    return key, make_cert(key, name(names[0], org), dns=names, not_after=now() + days * DAY)
+
+
+def alt_names(dns=(), ips=(), raw_dns=False):
+    """A SubjectAlternativeName of DNS names then IP addresses (strings)."""
+    make_dns = x509.DNSName._init_without_validation if raw_dns else x509.DNSName
+    return x509.SubjectAlternativeName(
+        [make_dns(d) for d in dns] + [x509.IPAddress(ipaddress.ip_address(a)) for a in ips])
+
+
+def openssl_weak_pair(workdir, kind):
+    """(cert PEM, key PEM) of a weak self-signed pair as an old package (or an admin following old
+    docs) made it with `openssl req -x509 -subj /CN=localhost`: `kind` is nosan, sha1, rsa1024 or
+    expiring (3 days)."""
+    key, crt = f"{workdir}/{kind}.key", f"{workdir}/{kind}.crt"
+    argv = ["openssl", "req", "-x509", "-nodes", "-subj", "/CN=localhost", "-keyout", key, "-out", crt]
+    san = ["-addext", "subjectAltName=DNS:localhost"]
+    argv += {
+        "nosan": ["-newkey", "rsa:2048", "-days", "825", "-sha256"],
+        "sha1": ["-newkey", "rsa:2048", "-days", "825", "-sha1", *san],
+        "rsa1024": ["-newkey", "rsa:1024", "-days", "825", "-sha256", *san],
+        "expiring": ["-newkey", "rsa:2048", "-days", "3", "-sha256", *san],
+    }[kind]
+    subprocess.run(argv, check=True, capture_output=True)
+    return Path(crt).read_bytes(), Path(key).read_bytes()
+
+
+# --- PEM out and in -------------------------------------------------------------------------------
+
+def cert_pem(*certs):
+    return b"".join(cert.public_bytes(serialization.Encoding.PEM) for cert in certs)
+
+
+def key_pem(key, fmt="pkcs8", password=None):
+    """PEM of a private key: "pkcs8" or "traditional", encrypted when `password` (bytes)."""
+    encryption = (serialization.BestAvailableEncryption(password) if password
+                  else serialization.NoEncryption())
+    formats = {"pkcs8": serialization.PrivateFormat.PKCS8,
+               "traditional": serialization.PrivateFormat.TraditionalOpenSSL}
+    return key.private_bytes(serialization.Encoding.PEM, formats[fmt], encryption)
+
+
+def pem(*items):
+    """PEM bytes of certificates and keys (PKCS#8), in order."""
+    return b"".join(cert_pem(item) if isinstance(item, x509.Certificate) else key_pem(item)
+                    for item in items)
+
+
+def certs_from_pem(data):
+    """Every certificate of PEM bytes, in order (text around them ignored)."""
+    return [x509.load_pem_x509_certificate(m.group(0)) for m in PEM_CERT.finditer(data)]
+
+
+def key_from_pem(data):
+    return serialization.load_pem_private_key(data, password=None)
+
+
+def load_certs(path):
+    return certs_from_pem(Path(path).read_bytes())
+
+
+def load_cert(path):
+    return x509.load_pem_x509_certificate(Path(path).read_bytes())
+
+
+def load_key(path):
+    return key_from_pem(Path(path).read_bytes())
