@@ -17,10 +17,6 @@ import pytest
 from debian.debfile import DebFile
 
 import debroot
-import pki
-from helpers import ADMIN_HOST, ADMIN_HOST2
-
-import debroot
 from helpers import ADMIN_HOST, ADMIN_HOST2, ORG
 from support import certs, chains
 
