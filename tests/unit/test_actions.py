@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
-from xc_testlib import (GID, UID, CA_PATH, CONFD_DIRS, HOOK_VARIABLES, OVERRIDE_PATH, WWW_DATA, fingerprint,
+from xc_testlib import (CA_PATH, CONFD_DIRS, GID, HOOK_VARIABLES, OVERRIDE_PATH, UID, WWW_DATA, fingerprint,
                         load_key, now, owner_mode, package_like, pem, sha256_file, spki)
 
 DAY = datetime.timedelta(days=1)
@@ -132,13 +132,13 @@ def test_ensure_regenerates_the_default_certificate(root, xc, keys, case, record
         expected_reason = "key rsa:2048 is not ec:p256"
     root.put_pair(cert, in_place)
     if recorded:
-        root.write_state(hostname="localhost", key_type="rsa:2048",
-            generated_fingerprint=fingerprint(cert), generated_pem_sha256=sha256_file(root.cert),
-            fingerprint=fingerprint(cert))
+        root.write_state(hostname="localhost", key_type="rsa:2048", fingerprint=fingerprint(cert),
+                         generated_fingerprint=fingerprint(cert),
+                         generated_pem_sha256=sha256_file(root.cert))
     old_key_bytes = root.key.read_bytes()
     result = xc("ensure", "--reason", "upgrade", *options)
     assert result.code == 0, result
-    assert f"xivo-certs: making a new default certificate: " in result.out
+    assert "xivo-certs: making a new default certificate: " in result.out
     assert expected_reason in result.out
     new = assert_pair_in_place(root, "ec:p256" if case == "other key type" else "rsa:2048")
     assert fingerprint(new) != fingerprint(cert)
@@ -201,7 +201,8 @@ def test_ensure_names_idn_and_long_names(root, xc, hostname, cn, first_san):
      "host name 'pbx_1.example.com' is not a host name: label 'pbx_1' must be 1-63 letters"),
     (["ensure", "--hostname", "192.168.1.10"], "is not a host name: its last label is a number"),
     (["generate", "--hostname=-bad.example"], "is not a host name"),
-    (["generate", "--san", "ok.example", "--san", "bad name"], "subjectAltName 'bad name' is not a host name"),
+    (["generate", "--san", "ok.example", "--san", "bad name"],
+     "subjectAltName 'bad name' is not a host name"),
 ])
 def test_bad_names_and_values_are_refused_and_change_nothing(root, xc, args, message):
     assert xc("ensure").code == 0
@@ -242,9 +243,9 @@ def test_generate_replaces_the_default_without_a_backup(root, xc):
                                           "localhost"]
 
 
-@pytest.mark.parametrize("key_type, hash_name", [("rsa:2048", "sha256"), ("rsa:3072", "sha256"),
-                                                  ("rsa:4096", "sha256"), ("ec:p256", "sha256"),
-                                                  ("ec:p384", "sha256")])
+@pytest.mark.parametrize("key_type, hash_name", [
+    ("rsa:2048", "sha256"), ("rsa:3072", "sha256"), ("rsa:4096", "sha256"), ("ec:p256", "sha256"),
+    ("ec:p384", "sha256")])
 def test_generate_every_key_type(root, xc, key_type, hash_name, pooled_new_key):
     assert xc("generate", "--key-type", key_type).code == 0
     cert = assert_pair_in_place(root, key_type)
@@ -412,7 +413,8 @@ def test_install_refuses_unfit_certificates(root, xc, ca, keys, tmp_path, case):
     before = root.snapshot()
     result = xc("install", "--cert", tmp_path / "c.pem", "--key", tmp_path / "k.pem")
     assert result.code == 1
-    assert len(result.err_lines) == 1 and result.err_lines[0].startswith(f"xivo-certs: {tmp_path / 'c.pem'}: ")
+    assert len(result.err_lines) == 1
+    assert result.err_lines[0].startswith(f"xivo-certs: {tmp_path / 'c.pem'}: ")
     assert root.snapshot() == before
 
 
@@ -512,7 +514,7 @@ def test_sync_notices_a_pair_copied_by_hand_and_fixes_its_modes(root, xc, ca):
     assert xc("ensure").code == 0
     default = root.certs()[0]
     leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert], key_mode=0o644, cert_mode=0o600, gid=0)
+    root.put_pair(leaf, key, chain=[ca.cert], key_mode=0o644, cert_mode=0o600, gid=GID)
     result = xc("sync")
     assert result.code == 0, result
     assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)

@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
-from xc_testlib import (AS_ROOT, GID, OWNER_ENV, UID, CA_PATH, CHECKOUT, COMMAND, CONFD_DIRS, HOOK_VARIABLES, OVERRIDE_PATH, PYTHON,
-                        WWW_DATA, command_env, fingerprint, load_key, owner_mode, pem, spki)
+from xc_testlib import (AS_ROOT, CA_PATH, CHECKOUT, COMMAND, CONFD_DIRS, GID, HOOK_VARIABLES, OVERRIDE_PATH,
+                        OWNER_ENV, PYTHON, UID, WWW_DATA, command_env, fingerprint, load_key, owner_mode, pem,
+                        spki)
 
 ALL_LINKED = {d: OVERRIDE_PATH for d in CONFD_DIRS}
 NO_LINKS = {d: None for d in CONFD_DIRS}
@@ -124,8 +125,8 @@ def test_generate_with_every_option(root, cmd):
     from cryptography import x509
     cert = root.certs()[0]
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert san.get_values_for_type(x509.DNSName) == ["xn--tlphone-byab.example", "voip.example.com",
-                                                      "localhost"]
+    assert san.get_values_for_type(x509.DNSName) == [
+        "xn--tlphone-byab.example", "voip.example.com", "localhost"]
     assert (cert.not_valid_after - cert.not_valid_before).days == 30
     assert root.state().key_type == "ec:p256"
 
@@ -198,15 +199,32 @@ def test_no_run_parts_on_path(root, cmd, keys, tmp_path):
 
 
 def test_commands_that_write_need_root(root, tmp_path):
+    """Without root (and without the suite's XIVO_CERTS_TEST_OWNER), nothing is written."""
     def demote():
-        os.setgid(65534)
-        os.setuid(65534)
+        if AS_ROOT:
+            os.setgid(65534)
+            os.setuid(65534)
     elsewhere = tmp_path / "open-root"
     elsewhere.mkdir()
     elsewhere.chmod(0o755)
+    env = {k: v for k, v in command_env().items() if k not in OWNER_ENV}
     for args in (["ensure"], ["sync"], ["generate"], ["override"]):
-        result = subprocess.run([PYTHON, COMMAND, "--root", str(elsewhere), *args], env=command_env(),
+        result = subprocess.run([PYTHON, COMMAND, "--root", str(elsewhere), *args], env=env,
                                 capture_output=True, text=True, preexec_fn=demote, cwd="/")
         assert result.returncode == 1, (args, result.stderr)
         assert result.stderr == "xivo-certs: must be run as root (it writes the private key)\n"
     assert os.listdir(elsewhere) == []
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="what root does with XIVO_CERTS_TEST_OWNER: needs root")
+def test_root_ignores_the_test_owner(root, cmd):
+    assert cmd("ensure", env={"XIVO_CERTS_TEST_OWNER": "1000:1000"}).code == 0
+    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
+    assert owner_mode(root.paths.state) == (0, 0, 0o600)
+
+
+@pytest.mark.skipif(AS_ROOT, reason="root ignores XIVO_CERTS_TEST_OWNER (see the test above)")
+def test_a_test_owner_that_is_not_the_user_is_refused(root, cmd):
+    result = cmd("ensure", env={"XIVO_CERTS_TEST_OWNER": f"{UID + 1}:{GID}"})
+    assert (result.code, result.err) == (1, "xivo-certs: must be run as root (it writes the private key)\n")
+    assert not root.key.exists()

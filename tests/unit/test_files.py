@@ -12,8 +12,8 @@ import pytest
 
 from xivo_certs import context, files, state, transaction
 from xivo_certs.errors import Problem
-from xc_testlib import (AS_ROOT, GID, OWNER, UID, COMMAND, PYTHON, WWW_DATA, command_env, fingerprint, load_certs, owner_mode,
-                        package_like, pem)
+from xc_testlib import (AS_ROOT, COMMAND, GID, OWNER, PYTHON, UID, WWW_DATA, command_env, fingerprint,
+                        load_certs, owner_mode, package_like, pem)
 
 
 # --- reading input ---------------------------------------------------------------------------------
@@ -189,7 +189,8 @@ def test_write_pair_replaces_key_certificate_and_state_together(root, old_and_ne
 def test_write_pair_uses_the_www_data_gid_of_the_root(root, old_and_new):
     (root / "etc/group").write_text("root:x:0:\nwww-data:x:4242:\n")
     cert_pem, key_pem = old_and_new["new"]
-    transaction.write_pair(root.paths, context.process_owner(root.paths), key_pem, cert_pem, old_and_new["new_state"])
+    owner = context.process_owner(root.paths)  # root's, with the root's www-data
+    transaction.write_pair(root.paths, owner, key_pem, cert_pem, old_and_new["new_state"])
     assert owner_mode(root.key) == (0, 4242, 0o640)
     assert owner_mode(root.cert) == (0, 4242, 0o644)
 
@@ -276,7 +277,7 @@ def test_the_command_drops_an_uncommitted_change_without_hooks(root, old_and_new
 
 def test_normalize_modes_fixes_hand_copied_files_never_widening_the_key(root, keys, monkeypatch):
     key = keys.get("rsa:2048")
-    root.put_pair(package_like(key), key, cert_mode=0o600, key_mode=0o604, gid=0)
+    root.put_pair(package_like(key), key, cert_mode=0o600, key_mode=0o604, gid=GID)
     seen = []
     real_fchown, real_fchmod = os.fchown, os.fchmod
 

@@ -67,6 +67,8 @@ def test_every_failing_hook_is_reported(root, xc):
 @pytest.mark.parametrize("what", ["directory group-writable", "directory other-writable",
                                   "hook group-writable", "hook owned by a user"])
 def test_untrusted_hooks_are_not_run_and_the_command_says_why(root, xc, what):
+    if what == "hook owned by a user" and not AS_ROOT:
+        pytest.skip("chown to another user needs root (tests/hardening covers it)")
     hook = add_order_hook(root, "20-hook")
     culprit = root.hooks
     if what == "directory group-writable":

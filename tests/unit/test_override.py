@@ -10,8 +10,8 @@ import yaml
 
 from xivo_certs import override, settings as settings_module
 from xivo_certs.context import Notes
-from xc_testlib import (GID, OWNER, UID, CA_PATH, CONFD_DIRS, OVERRIDE_PATH, SERVICES, WWW_DATA, owner_mode, package_like,
-                        pem)
+from xc_testlib import (CA_PATH, CONFD_DIRS, GID, OVERRIDE_PATH, OWNER, SERVICES, UID, WWW_DATA, owner_mode,
+                        package_like, pem)
 
 DEFAULTS = settings_module.load("/nonexistent")
 LINK = "010-custom-certificate.yml"

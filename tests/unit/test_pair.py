@@ -143,8 +143,8 @@ def test_adopted_state_records_the_certificate_as_generated(root, keys):
     found = found_for(root, cert, key)
     adopted = pair.adopted_state(found, State(fingerprint="old"))
     assert adopted == State(fingerprint="old", hostname="localhost", key_type="rsa:2048",
-                           generated_fingerprint=fingerprint(cert),
-                           generated_pem_sha256=sha256_file(root.cert))
+                            generated_fingerprint=fingerprint(cert),
+                            generated_pem_sha256=sha256_file(root.cert))
 
 
 def test_make_default_writes_the_pair_and_its_record(root):

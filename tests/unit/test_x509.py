@@ -58,8 +58,8 @@ def extension(cert, kind):
     return cert.extensions.get_extension_for_class(kind)
 
 
-@pytest.mark.parametrize("key_type, hash_name", [("rsa:2048", "sha256"), ("ec:p256", "sha256"),
-                                                  ("ec:p384", "sha256")])
+@pytest.mark.parametrize("key_type, hash_name", [
+    ("rsa:2048", "sha256"), ("ec:p256", "sha256"), ("ec:p384", "sha256")])
 def test_self_signed_has_what_strict_verifiers_need(keys, key_type, hash_name):
     key = keys.get(key_type)
     before = now()

@@ -18,7 +18,7 @@ sys.path.insert(0, str(CHECKOUT / "tests"))
 
 import certkit  # noqa: E402
 from certkit import fingerprint, load_certs, load_key, name, now, pem, spki  # noqa: E402,F401
-from xivo_certs import cli, state as state_module  # noqa: E402
+from xivo_certs import cli, state as state_module  # noqa: E402,F401 (cli: for conftest)
 from xivo_certs import x509 as core_x509  # noqa: E402
 from xivo_certs.context import TEST_OWNER, Owner  # noqa: E402
 from xivo_certs.paths import Paths  # noqa: E402
@@ -88,8 +88,6 @@ class KeyPool:
 POOL = KeyPool()
 
 
-
-
 # --- certificates ----------------------------------------------------------------------------------
 
 def make_cert(key, cn, dns=(), ips=(), issuer=None, issuer_key=None, ca=False, path_length=None,
@@ -133,7 +131,6 @@ class PrivateCA:
             result.append(ca.cert)
             ca = ca.parent
         return result
-
 
 
 def package_like(key, hostname="localhost", dns=None, days=825, not_before=None, not_after=None,
@@ -298,7 +295,6 @@ def snapshot(top):
     return result
 
 
-
 # --- running the command ------------------------------------------------------------------------------
 
 class Result:
@@ -311,7 +307,6 @@ class Result:
 
     def __repr__(self):
         return f"Result(code={self.code!r}, out={self.out!r}, err={self.err!r})"
-
 
 
 def command_env(extra=None, path=None):
@@ -328,7 +323,6 @@ def run_command(root_dir, *args, env=None, path=None, python_options=(), timeout
                             env=command_env(env, path), capture_output=True, text=True,
                             timeout=timeout, cwd=str(CHECKOUT), stdin=subprocess.DEVNULL)
     return Result(result.returncode, result.stdout, result.stderr)
-
 
 
 def assert_refused(result, path_text, problem_text):
