@@ -40,39 +40,6 @@ def new_key(key_type):
     return ec.generate_private_key(CURVES[size]())
 
 
-# --- the cryptography-38 shim: remove it when bookworm (python3-cryptography 38) is gone --------
-# cryptography < 39 runs OpenSSL's RSA_check_key on every RSA key it generates or loads, with no
-# public switch (>= 39 skips it for generated keys and takes unsafe_skip_rsa_key_validation when
-# loading). With OpenSSL 3 it costs ~60 ms at 2048 bits and ~1 s at 4096, on every sync after a
-# change. A key we generated needs no check; a loaded one gets key_matches' pairwise test instead,
-# which proves what matters: the key signs what the certificate's key verifies.
-
-@contextlib.contextmanager
-def _rsa_key_check_skipped():
-    saved = getattr(_openssl_backend, "_rsa_skip_check_key", None)
-    if saved is None:  # cryptography >= 39: nothing to skip
-        yield
-        return
-    _openssl_backend._rsa_skip_check_key = True
-    try:
-        yield
-    finally:
-        _openssl_backend._rsa_skip_check_key = saved
-
-
-def _load_unchecked(load, data):
-    """`load(data)` without RSA_check_key."""
-    try:
-        return load(data, password=None, unsafe_skip_rsa_key_validation=True)  # cryptography >= 39
-    except TypeError as error:
-        if "unsafe_skip_rsa_key_validation" not in str(error):
-            raise
-    with _rsa_key_check_skipped():
-        return load(data, password=None)
-
-# --- end of the cryptography-38 shim ---------------------------------------------------------
-
-
 def self_signed(key, hostname, extra_names=(), days=825):
     """A self-signed server certificate that strict verifiers accept (Python 3.13, Go, -x509_strict)."""
     dns = list(dict.fromkeys([hostname, *extra_names, "localhost"]))
@@ -290,3 +257,34 @@ def anchor_pem(certs):
 
 def subject_is_only_cn(cert, common_name):
     return cert.subject == x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+# --- the cryptography-38 shim: remove it when bookworm (python3-cryptography 38) is gone --------
+# cryptography < 39 runs OpenSSL's RSA_check_key on every RSA key it generates or loads, with no
+# public switch (>= 39 skips it for generated keys and takes unsafe_skip_rsa_key_validation when
+# loading). With OpenSSL 3 it costs ~60 ms at 2048 bits and ~1 s at 4096, on every sync after a
+# change. A key we generated needs no check; a loaded one gets key_matches' pairwise test instead,
+# which proves what matters: the key signs what the certificate's key verifies.
+
+@contextlib.contextmanager
+def _rsa_key_check_skipped():
+    saved = getattr(_openssl_backend, "_rsa_skip_check_key", None)
+    if saved is None:  # no such switch: nothing to skip
+        yield
+        return
+    _openssl_backend._rsa_skip_check_key = True
+    try:
+        yield
+    finally:
+        _openssl_backend._rsa_skip_check_key = saved
+
+
+def _load_unchecked(load, data):
+    """`load(data)` without RSA_check_key."""
+    try:
+        return load(data, password=None, unsafe_skip_rsa_key_validation=True)  # cryptography >= 39
+    except TypeError as error:
+        if "unsafe_skip_rsa_key_validation" not in str(error):
+            raise
+    with _rsa_key_check_skipped():
+        return load(data, password=None)
