@@ -1,7 +1,8 @@
 """Fixtures of the unit suite: a temporary root per test, keys made once per session, a private
 test CA, and the `xivo-certs` command run in-process (`xc`) or as a subprocess (`cmd`).
 
-Run with Debian's interpreter only: /usr/bin/python3 -m pytest tests/unit (python3-cryptography 38).
+Run with Debian's interpreter only: /usr/bin/python3 -m pytest tests/unit (python3-cryptography 38),
+as root or not: without root, xivo-certs gives its files the test user's ids (see xc_testlib.OWNER).
 The helpers themselves are in xc_testlib.py.
 """
 
