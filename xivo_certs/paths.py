@@ -21,65 +21,23 @@ class Paths:
 
     def __init__(self, root="/"):
         self.root = os.path.abspath(root)
+        self.cert = self.under(CERT)
+        self.key = self.under(KEY)
+        self.ca = self.under(CA)
+        self.override = self.under(OVERRIDE)
+        self.settings = self.under(SETTINGS)
+        self.hooks = self.under(HOOKS)
+        self.backups = self.under(BACKUPS)
+        self.system_ca_bundle = self.under(SYSTEM_CA_BUNDLE)
+        self.group_file = self.under(GROUP_FILE)
+        self.state_dir = self.under(STATE_DIR)
+        self.state = os.path.join(self.state_dir, "state")
+        self.pending = os.path.join(self.state_dir, "pending")  # the next state, once committed
+        self.lock = os.path.join(self.state_dir, "lock")
+        self.hooks_due = os.path.join(self.state_dir, "hooks-due")
 
     def under(self, path):
         return os.path.join(self.root, path.lstrip("/"))
-
-    @property
-    def cert(self):
-        return self.under(CERT)
-
-    @property
-    def key(self):
-        return self.under(KEY)
-
-    @property
-    def ca(self):
-        return self.under(CA)
-
-    @property
-    def override(self):
-        return self.under(OVERRIDE)
-
-    @property
-    def settings(self):
-        return self.under(SETTINGS)
-
-    @property
-    def hooks(self):
-        return self.under(HOOKS)
-
-    @property
-    def state_dir(self):
-        return self.under(STATE_DIR)
-
-    @property
-    def state(self):
-        return os.path.join(self.state_dir, "state")
-
-    @property
-    def pending(self):
-        return os.path.join(self.state_dir, "pending")
-
-    @property
-    def lock(self):
-        return os.path.join(self.state_dir, "lock")
-
-    @property
-    def hooks_due(self):
-        return os.path.join(self.state_dir, "hooks-due")
-
-    @property
-    def backups(self):
-        return self.under(BACKUPS)
-
-    @property
-    def system_ca_bundle(self):
-        return self.under(SYSTEM_CA_BUNDLE)
-
-    @property
-    def group_file(self):
-        return self.under(GROUP_FILE)
 
     def confd_dirs(self, globs):
         """The daemons' conf.d directories that exist now, sorted (`*` matches no hidden name)."""

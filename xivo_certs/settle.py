@@ -21,7 +21,7 @@ def settle(ctx, recorded, reason):
     files.normalize_modes(ctx.paths, ctx.owner)
     # The metadata is taken before the contents are read: a file replaced meanwhile then differs
     # from the record, and the next sync reads it (taken after, it would hide the new file).
-    stamps = state.stamps(ctx.paths, ctx.settings.confd_globs)
+    stamps = state.current_stamps(ctx.paths, ctx.settings.confd_globs)
     try:
         found = pair.read(ctx.paths)
         if found.key_problem:
@@ -35,7 +35,7 @@ def settle(ctx, recorded, reason):
     owed = hooks.owed(ctx.paths)
     changed = (fingerprint != previous or owed is not None
                or not set(stamps["confd_dir"]) <= set(recorded.confd_dir)
-               or stamps["settings_stat"] != recorded.stamps()["settings_stat"])
+               or stamps["settings_stat"] != recorded.recorded_stamps()["settings_stat"])
     new = dataclasses.replace(recorded, fingerprint=fingerprint, **stamps)
     if previous and fingerprint != previous:
         new = dataclasses.replace(new, changed_at=str(int(time.time())))

@@ -24,8 +24,8 @@ class State:
     confd_dir: tuple = ()
     changed_at: str | None = None
 
-    def stamps(self):
-        """The recorded metadata, as `stamps` gives it for the files in place."""
+    def recorded_stamps(self):
+        """The recorded metadata, as current_stamps gives it for the files in place."""
         return {key: getattr(self, key) or ("" if key not in LIST_KEYS else ()) for key in STAMP_KEYS}
 
 
@@ -66,7 +66,7 @@ def write(paths, owner, state):
     files.atomic_write(paths.state, render(state).encode(), 0o600, owner.private)
 
 
-def stamps(paths, confd_globs):
+def current_stamps(paths, confd_globs):
     """The metadata that tells whether anything changed since the state was recorded: the stat
     stamps of the pair and the settings, and the conf.d directories."""
     return {"cert_stat": files.stat_stamp(paths.cert), "key_stat": files.stat_stamp(paths.key),
