@@ -30,23 +30,27 @@ def settle(ctx, recorded, reason):
         file_stamps = {key: value for key, value in stamps.items() if key != "confd_dir"}
         state.write(ctx.paths, ctx.owner, dataclasses.replace(recorded, **file_stamps))
         raise
-    fingerprint = found.info.fingerprint
     previous = recorded.fingerprint or ""
-    owed = hooks.owed(ctx.paths)
-    changed = (fingerprint != previous or owed is not None
-               or not set(stamps["confd_dir"]) <= set(recorded.confd_dir)
-               or stamps["settings_stat"] != recorded.recorded_stamps()["settings_stat"])
-    new = dataclasses.replace(recorded, fingerprint=fingerprint, **stamps)
-    if previous and fingerprint != previous:
+    new = dataclasses.replace(recorded, fingerprint=found.info.fingerprint, **stamps)
+    if previous and new.fingerprint != previous:
         new = dataclasses.replace(new, changed_at=str(int(time.time())))
-    claim = None
-    if changed:  # before the state: a crash from here on leaves the hooks owed, not forgotten
-        previous = owed if owed is not None else previous
-        claim = hooks.claim(ctx.paths, ctx.owner, fingerprint, previous)
-    state.write(ctx.paths, ctx.owner, new)
-    if claim is None:
+    owed = hooks.owed(ctx.paths)
+    if owed is None and not _news_for_the_hooks(recorded, new):
+        state.write(ctx.paths, ctx.owner, new)
         return None
+    previous = owed if owed is not None else previous
+    # claimed before the state is written: a crash from here on leaves the hooks owed, not forgotten
+    claim = hooks.claim(ctx.paths, ctx.owner, new.fingerprint, previous)
+    state.write(ctx.paths, ctx.owner, new)
     return Settled(hook_environment(ctx, found, pair.is_default(found, new), previous, reason), claim)
+
+
+def _news_for_the_hooks(recorded, new):
+    """Whether the hooks must hear of `new`: another certificate, new conf.d directories, or
+    other settings."""
+    return (new.fingerprint != (recorded.fingerprint or "")
+            or not set(new.confd_dir) <= set(recorded.confd_dir)
+            or new.settings_stat != (recorded.settings_stat or ""))
 
 
 def hook_environment(ctx, found, default, previous, reason):
