@@ -36,18 +36,15 @@ def plan(paths, settings, certs):
     if host is None:
         return Plan(needed=True, problems=[
             f"{paths.cert}: no DNS host name the daemons can connect to (only wildcards or addresses)"])
-    verify: object = True
-    ca_pem, problems = None, []
-    if not trust.system_trusts(paths.cert, paths.system_ca_bundle):
-        ca_pem = x509.anchor_pem(certs)
-        if ca_pem is not None:
-            verify = default_paths.CA
-        else:
-            verify = None
-            problems.append(f"{paths.cert}: the chain does not reach a CA the system trusts, nor a "
-                            "root certificate (give the root with `xivo-certs install --chain`)")
-    return Plan(needed=True, host=host, verify=verify, ca_pem=ca_pem,
-                text=render(settings, host, verify), problems=problems)
+    if trust.system_trusts(paths.cert, paths.system_ca_bundle):
+        return Plan(needed=True, host=host, verify=True, text=render(settings, host, True))
+    ca_pem = x509.anchor_pem(certs)
+    if ca_pem is not None:  # the services trust the chain's own root, put in the CA file
+        return Plan(needed=True, host=host, verify=default_paths.CA, ca_pem=ca_pem,
+                    text=render(settings, host, default_paths.CA))
+    return Plan(needed=True, host=host, text=render(settings, host, None), problems=[
+        f"{paths.cert}: the chain does not reach a CA the system trusts, nor a root certificate "
+        "(give the root with `xivo-certs install --chain`)"])
 
 
 def render(settings, host, verify):
