@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from . import files
 
 LIST_KEYS = ("confd_dir", "san")
-STAMP_KEYS = ("cert_stat", "key_stat", "settings_stat", "confd_dir")
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,8 @@ class State:
 
     def recorded_stamps(self):
         """The recorded metadata, as current_stamps gives it for the files in place."""
-        return {key: getattr(self, key) or ("" if key not in LIST_KEYS else ()) for key in STAMP_KEYS}
+        return {"cert_stat": self.cert_stat or "", "key_stat": self.key_stat or "",
+                "settings_stat": self.settings_stat or "", "confd_dir": self.confd_dir}
 
 
 KEYS = tuple(field.name for field in dataclasses.fields(State))
