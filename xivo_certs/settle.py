@@ -26,7 +26,9 @@ def settle(ctx, recorded, reason):
         found = pair.read(ctx.paths)
         if found.key_problem:
             raise Problem(found.key_problem)
-    except Problem:  # record the metadata, not the directories: they get the hooks once it is fixed
+    except Problem:
+        # The files' metadata is recorded (the next syncs stay no-ops until they change), not the
+        # conf.d directories (new ones still get the hooks once the pair is fixed).
         file_stamps = {key: value for key, value in stamps.items() if key != "confd_dir"}
         state.write(ctx.paths, ctx.owner, dataclasses.replace(recorded, **file_stamps))
         raise
