@@ -1,10 +1,7 @@
-"""What is known of a certificate once it is parsed, and the judgements made from that alone.
-
-No cryptography import here: `status` rebuilds a CertInfo from what the last settle recorded
-(pair.read_described) when the files have not changed since, and never loads cryptography then.
-"""
+"""What is known of a certificate once it is parsed, and the judgements made from that alone."""
 
 import datetime
+from dataclasses import dataclass
 
 from . import names
 
@@ -16,38 +13,21 @@ def now():
     return datetime.datetime.now(UTC)
 
 
+@dataclass(frozen=True)
 class CertInfo:
-    """What a certificate says, immutable, compared and hashed by value. (A plain class rather
-    than a frozen dataclass: dataclasses imports inspect and ast, a tenth of what `status` costs
-    once it no longer loads cryptography.)"""
-
-    FIELDS = ("subject_cn", "issuer_cn", "names", "ip_addresses", "self_signed", "is_ca",
-              "not_before", "not_after", "key_type", "fingerprint", "signature_hash", "has_san")
-    __slots__ = FIELDS
-
-    def __init__(self, subject_cn, issuer_cn, names, ip_addresses, self_signed, is_ca,
-                 not_before, not_after, key_type, fingerprint, signature_hash, has_san):
-        values = locals()
-        for name in self.FIELDS:
-            object.__setattr__(self, name, values[name])
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"CertInfo is immutable: cannot set {name}")
-
-    def __delattr__(self, name):
-        raise AttributeError(f"CertInfo is immutable: cannot delete {name}")
-
-    def _values(self):
-        return tuple(getattr(self, name) for name in self.FIELDS)
-
-    def __eq__(self, other):
-        return self._values() == other._values() if type(other) is CertInfo else NotImplemented
-
-    def __hash__(self):
-        return hash(self._values())
-
-    def __repr__(self):
-        return "CertInfo(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS) + ")"
+    """What a certificate says (x509.describe makes it)."""
+    subject_cn: str
+    issuer_cn: str
+    names: tuple  # DNS names of the subjectAltName
+    ip_addresses: tuple
+    self_signed: bool
+    is_ca: bool
+    not_before: datetime.datetime
+    not_after: datetime.datetime
+    key_type: str  # "rsa:2048", "ec:p256", ...
+    fingerprint: str  # sha256 of the DER, hex
+    signature_hash: str
+    has_san: bool
 
     @property
     def primary_name(self):
@@ -65,22 +45,6 @@ class CertInfo:
 
     def days_left(self, moment=None):
         return (self.not_after - (moment or now())).days
-
-    def record(self):
-        """The fields as JSON values (dates as ISO 8601)."""
-        return {"subject_cn": self.subject_cn, "issuer_cn": self.issuer_cn, "names": list(self.names),
-                "ip_addresses": list(self.ip_addresses), "self_signed": self.self_signed,
-                "is_ca": self.is_ca, "not_before": self.not_before.isoformat(),
-                "not_after": self.not_after.isoformat(), "key_type": self.key_type,
-                "fingerprint": self.fingerprint, "signature_hash": self.signature_hash,
-                "has_san": self.has_san}
-
-    @classmethod
-    def from_record(cls, record):
-        fields = dict(record, names=tuple(record["names"]), ip_addresses=tuple(record["ip_addresses"]),
-                      not_before=datetime.datetime.fromisoformat(record["not_before"]),
-                      not_after=datetime.datetime.fromisoformat(record["not_after"]))
-        return cls(**fields)
 
 
 def weaknesses(info):
@@ -102,29 +66,3 @@ def validity_problem(info, moment=None):
     if info.not_before > moment:
         return f"is not valid before {info.not_before:%Y-%m-%d %H:%M} UTC"
     return None
-
-
-def start_trust_check(cert_path, bundle_path):
-    """Start `openssl verify` of the chain in `cert_path` against `bundle_path` and return at once;
-    calling the result waits for the verdict. (~40 ms of openssl reading the bundle, which the
-    caller spends on work of its own meanwhile.)"""
-    import subprocess
-    command = ["openssl", "verify", "-purpose", "sslserver", "-CAfile", bundle_path,
-               "-untrusted", cert_path, cert_path]
-    try:
-        # stderr piped, not discarded: waiting with a timeout on a process with no pipe to read
-        # polls for its exit with sleeps that double up to 50 ms.
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
-    except OSError:
-        return lambda: False
-
-    def trusted():
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            return False
-        return process.returncode == 0
-    return trusted

@@ -1,5 +1,6 @@
-"""Safe file operations: bounded reads, atomic writes, the key/certificate pair as one transaction."""
+"""Safe file operations: bounded reads, atomic writes, modes, backups, the lock."""
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -45,7 +46,7 @@ def _describe(error, follow):
     return f"cannot open: {error.strerror}"
 
 
-def signature(path):
+def stat_stamp(path):
     """`inode:size:mtime_ns:ctime_ns` of a path (not followed), or '' when it does not exist."""
     try:
         info = os.lstat(path)
@@ -54,22 +55,23 @@ def signature(path):
     return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
 
 
-def ensure_private_dir(path):
+def ensure_private_dir(path, owner):
     """A root-only directory (state, backups), created if missing and narrowed if it was wider."""
     os.makedirs(path, mode=PRIVATE_DIR_MODE, exist_ok=True)
     info = os.lstat(path)
     if not stat.S_ISDIR(info.st_mode):
         raise Problem("is not a directory", path)
-    if info.st_uid != 0 or stat.S_IMODE(info.st_mode) != PRIVATE_DIR_MODE:
-        os.chown(path, 0, 0, follow_symlinks=False)
+    if info.st_uid != owner.uid or stat.S_IMODE(info.st_mode) != PRIVATE_DIR_MODE:
+        os.chown(path, *owner.private, follow_symlinks=False)
         os.chmod(path, PRIVATE_DIR_MODE)
 
 
-def write_new(path, data, mode, gid=0):
-    """Write `data` to a new file at `path`, born 0600 with O_EXCL, owner and mode set before the bytes."""
+def write_new(path, data, mode, ids):
+    """Write `data` to a new file at `path`, born 0600 with O_EXCL; owner (`ids`: uid, gid) and
+    mode set before the bytes."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        os.fchown(fd, 0, gid)
+        os.fchown(fd, *ids)
         os.fchmod(fd, mode)
         view = memoryview(data)
         while view:
@@ -77,18 +79,19 @@ def write_new(path, data, mode, gid=0):
         os.fsync(fd)
     except BaseException as error:
         os.close(fd)
-        _unlink(path)
+        remove(path)
         if isinstance(error, OSError) and not error.filename:
             error.filename = path  # os.write/os.fsync name no file: the one-line message must
         raise
     os.close(fd)
 
 
-def atomic_write(path, data, mode, gid=0):
-    """Replace `path` by a file holding `data` in one rename (a symlink at `path` is replaced, not followed)."""
+def atomic_write(path, data, mode, ids):
+    """Replace `path` by a file holding `data` in one rename (a symlink at `path` is replaced,
+    not followed)."""
     temporary = path + NEW_SUFFIX
-    _unlink(temporary)
-    write_new(temporary, data, mode, gid)
+    remove(temporary)
+    write_new(temporary, data, mode, ids)
     os.rename(temporary, path)
     fsync_dir(os.path.dirname(path))
 
@@ -101,7 +104,8 @@ def fsync_dir(path):
         os.close(fd)
 
 
-def _unlink(path):
+def remove(path):
+    """Unlink `path`; quiet when it is missing, even on a read-only file system."""
     try:
         os.unlink(path)
     except FileNotFoundError:
@@ -111,54 +115,11 @@ def _unlink(path):
             raise
 
 
-# --- the pair ------------------------------------------------------------------------------
-
-def write_pair(paths, key_pem, cert_pem, new_state_text):
-    """Replace key and certificate together with the state that describes them.
-
-    Both new files are written and synced first; then the new state is written to `pending`,
-    which is the commit point: `recover` finishes a committed change and drops an uncommitted one.
-    """
-    gid = paths.www_data_gid()
-    os.makedirs(os.path.dirname(paths.cert), mode=0o755, exist_ok=True)
-    discard_uncommitted(paths)
-    try:
-        write_new(paths.key + NEW_SUFFIX, key_pem, KEY_MODE, gid)
-        write_new(paths.cert + NEW_SUFFIX, cert_pem, CERT_MODE, gid)
-        fsync_dir(os.path.dirname(paths.cert))
-        atomic_write(paths.pending, new_state_text.encode(), 0o600)
-    except BaseException:
-        if not os.path.exists(paths.pending):  # not committed: leave nothing behind
-            discard_uncommitted(paths)
-        raise
-    recover(paths)
-
-
-def recover(paths):
-    """Finish a committed pair change (rename the new files, then the pending state into place)."""
-    if not os.path.exists(paths.pending):
-        discard_uncommitted(paths)
-        return False
-    for final in (paths.key, paths.cert):
-        if os.path.lexists(final + NEW_SUFFIX):
-            os.rename(final + NEW_SUFFIX, final)
-    fsync_dir(os.path.dirname(paths.cert))
-    os.rename(paths.pending, paths.state)
-    fsync_dir(paths.state_dir)
-    return True
-
-
-def discard_uncommitted(paths):
-    for final in (paths.key, paths.cert, paths.state, paths.pending, paths.hooks_due):
-        _unlink(final + NEW_SUFFIX)
-
-
-def normalize_modes(paths):
+def normalize_modes(paths, owner):
     """Give hand-copied files the table's owner and mode (root:www-data, key 0640, cert 0644).
 
     Works on descriptors opened without following symlinks, so a planted link changes nothing.
     """
-    gid = paths.www_data_gid()
     for path, mode in ((paths.key, KEY_MODE), (paths.cert, CERT_MODE)):
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -169,17 +130,17 @@ def normalize_modes(paths):
         try:
             info = os.fstat(fd)
             if stat.S_ISREG(info.st_mode) and (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) \
-                    != (0, gid, mode):
+                    != (*owner.shared, mode):
                 os.fchmod(fd, mode & 0o600)  # never wider than the target while the group changes
-                os.fchown(fd, 0, gid)
+                os.fchown(fd, *owner.shared)
                 os.fchmod(fd, mode)
         finally:
             os.close(fd)
 
 
-def backup(paths, sources, label=""):
+def backup(paths, owner, sources, label=""):
     """Copy `sources` (those that exist) into a new root-only directory under the backups; its path."""
-    ensure_private_dir(paths.backups)
+    ensure_private_dir(paths.backups, owner)
     stamp = time.strftime("%Y%m%d-%H%M%S") + (f"-{label}" if label else "")
     target = os.path.join(paths.backups, stamp)
     suffix = 0
@@ -196,24 +157,18 @@ def backup(paths, sources, label=""):
             if os.path.islink(source):
                 os.symlink(os.readlink(source), destination)
             else:
-                write_new(destination, read_input(source, follow=False), 0o600)
+                write_new(destination, read_input(source, follow=False), 0o600, owner.private)
     fsync_dir(target)
     return target
 
 
-class locked:
-    """One xivo-certs at a time: a second one waits here. (A class, not contextlib: `sync`
-    must start fast and contextlib's imports cost a third of its budget.)"""
-
-    def __init__(self, paths):
-        self.paths = paths
-        self.fd = None
-
-    def __enter__(self):
-        ensure_private_dir(self.paths.state_dir)
-        self.fd = os.open(self.paths.lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc_info):
-        os.close(self.fd)
+@contextlib.contextmanager
+def locked(paths, owner):
+    """One xivo-certs at a time: a second one waits here."""
+    ensure_private_dir(paths.state_dir, owner)
+    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -17,40 +17,42 @@ FAILED = re.compile(r"^run-parts: (?P<path>.+) exited (?:with return code (?P<co
 RUN_PARTS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def run(paths, environment, quiet=False):
-    """Run the hooks; a list of `name (exit code N)` for those that failed. Their stdout goes to
-    our stderr (stdout may be debconf's or apt's), or nowhere when `quiet`."""
+def run(paths, owner, environment, quiet=False):
+    """Run the hooks; `name (exit code N)` of those that failed, and what else run-parts said on
+    stderr. Their stdout goes to our stderr (stdout may be debconf's or apt's), or nowhere when
+    `quiet`."""
     if not os.path.isdir(paths.hooks):
-        return []
+        return [], []
     run_parts = shutil.which("run-parts")
     if run_parts is None:
         raise Problem("run-parts not found (package debianutils): hooks not run", paths.hooks)
-    refuse_untrusted(paths.hooks)
+    refuse_untrusted(paths.hooks, owner.uid)
     env = dict(os.environ, PATH=os.environ.get("PATH") or "/usr/sbin:/usr/bin:/sbin:/bin")
     env.update(environment)
     result = subprocess.run([run_parts, paths.hooks], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL if quiet else sys.stderr.fileno(), stderr=subprocess.PIPE, check=False)
-    failures = []
+                            stdout=subprocess.DEVNULL if quiet else sys.stderr.fileno(),
+                            stderr=subprocess.PIPE, check=False)
+    failures, said = [], []
     for line in result.stderr.decode(errors="replace").splitlines():
         match = FAILED.match(line)
         if match:
             how = f"exit code {match['code']}" if match["code"] else f"signal {match['signal']}"
             failures.append(f"{os.path.basename(match['path'])} ({how})")
         else:
-            print(line, file=sys.stderr)
+            said.append(line)
     if result.returncode and not failures:
         failures.append(f"run-parts (exit code {result.returncode})")
-    return failures
+    return failures, said
 
 
-def refuse_untrusted(directory):
+def refuse_untrusted(directory, uid):
     """Hooks run as root: the directory, its parent (whoever can write there can put another
     directory in its place) and every hook run-parts would run must be root's alone."""
     for path in [os.path.dirname(directory), directory] + [
             os.path.join(directory, name) for name in sorted(os.listdir(directory))
             if RUN_PARTS_NAME.match(name)]:
         info = os.stat(path)
-        if info.st_uid != 0 or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        if info.st_uid != uid or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             raise Problem("writable by a user other than root: hooks not run "
                           "(they run as root; chown root and chmod go-w to trust them)", path)
 
@@ -77,17 +79,17 @@ def owed(paths):
     return words[1] if len(words) > 1 else ""
 
 
-def claim(paths, fingerprint, previous):
+def claim(paths, owner, fingerprint, previous):
     """Record the hooks of `fingerprint` as owed; the descriptor whose lock says we run them."""
-    files.atomic_write(paths.hooks_due, f"{fingerprint} {previous}\n".encode(), 0o600)
+    files.atomic_write(paths.hooks_due, f"{fingerprint} {previous}\n".encode(), 0o600, owner.private)
     fd = os.open(paths.hooks_due, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     fcntl.flock(fd, fcntl.LOCK_EX)
     return fd
 
 
-def done(paths, claimed, fingerprint):
+def done(paths, owner, claimed, fingerprint):
     """The hooks of `fingerprint` ran: nothing is owed, unless a newer change took over the record."""
-    with files.locked(paths):
+    with files.locked(paths, owner):
         try:
             with open(paths.hooks_due, encoding="ascii", errors="replace") as due:
                 mine = due.read().split()[:1] == [fingerprint]

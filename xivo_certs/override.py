@@ -3,8 +3,11 @@
 import ipaddress
 import os
 import socket
+from dataclasses import dataclass, field
 
-from . import certinfo, files, paths as default_paths
+import yaml  # type: ignore[import]
+
+from . import files, paths as default_paths, trust, x509
 from .errors import Problem
 
 HEADER = ("# Managed by xivo-certs: written to match /usr/share/xivo-certs/server.crt.\n"
@@ -13,57 +16,38 @@ HEADER = ("# Managed by xivo-certs: written to match /usr/share/xivo-certs/serve
 MANAGED_MARK = HEADER.splitlines()[0][:24].encode()
 
 
+@dataclass(frozen=True)
 class Plan:
-    """What the override should be for the certificate in place. (A plain class: dataclasses
-    imports inspect and ast, a tenth of what `status` costs once it no longer loads cryptography.)"""
-
-    def __init__(self, needed, host=None, verify=None, ca_pem=None, text=None, problems=None):
-        self.needed, self.host, self.ca_pem, self.text = needed, host, ca_pem, text
-        self.verify = verify  # True (system trust), the CA file's path, or None (unknown)
-        self.problems = [] if problems is None else problems
-
-    def _fields(self):
-        return (self.needed, self.host, self.verify, self.ca_pem, self.text, self.problems)
-
-    def __eq__(self, other):
-        return self._fields() == other._fields() if type(other) is Plan else NotImplemented
-
-    def __repr__(self):
-        return "Plan(needed={!r}, host={!r}, verify={!r}, ca_pem={!r}, text={!r}, problems={!r})".format(
-            *self._fields())
+    """What the override should be for the certificate in place."""
+    needed: bool
+    host: str | None = None
+    verify: object = None  # True (system trust), the CA file's path, or None (unknown)
+    ca_pem: bytes | None = None
+    text: bytes | None = None
+    problems: list = field(default_factory=list)
 
 
 def plan(paths, settings, certs):
-    from . import x509
-    return plan_for(paths, settings, x509.describe(certs[0]), lambda: x509.anchor_pem(certs))
-
-
-def plan_for(paths, settings, info, anchor_pem):
-    """The plan for the certificate `info` describes; `anchor_pem()` is the PEM of its chain's
-    self-signed top, or None (what `status` gives from the record, without cryptography)."""
+    """The plan for the chain `certs` (leaf first), in place at paths.cert."""
+    info = x509.describe(certs[0])
     if info.covers("localhost"):
         return Plan(needed=False)
     host = info.primary_name
     if host is None:
         return Plan(needed=True, problems=[
             f"{paths.cert}: no DNS host name the daemons can connect to (only wildcards or addresses)"])
-    result = Plan(needed=True, host=host)
-    trusted = certinfo.start_trust_check(paths.cert, paths.system_ca_bundle)
-    import yaml  # noqa: F401 -- for render, imported while openssl runs: each takes ~40 ms
-    if trusted():
-        result.verify = True
-    elif (ca_pem := anchor_pem()) is not None:
-        result.verify = default_paths.CA
-        result.ca_pem = ca_pem
-    else:
-        result.problems.append(f"{paths.cert}: the chain does not reach a CA the system trusts, nor a "
-                               "root certificate (give the root with `xivo-certs install --chain`)")
-    result.text = render(settings, host, result.verify)
-    return result
+    if trust.system_trusts(paths.cert, paths.system_ca_bundle):
+        return Plan(needed=True, host=host, verify=True, text=render(settings, host, True))
+    ca_pem = x509.anchor_pem(certs)
+    if ca_pem is not None:  # the services trust the chain's own root, put in the CA file
+        return Plan(needed=True, host=host, verify=default_paths.CA, ca_pem=ca_pem,
+                    text=render(settings, host, default_paths.CA))
+    return Plan(needed=True, host=host, text=render(settings, host, None), problems=[
+        f"{paths.cert}: the chain does not reach a CA the system trusts, nor a root certificate "
+        "(give the root with `xivo-certs install --chain`)"])
 
 
 def render(settings, host, verify):
-    import yaml  # here only: `status` with no override needed does not pay for it
     sections = {}
     for service, verify_key in settings.services:
         sections[service] = {"host": host}
@@ -144,7 +128,7 @@ def _stale_problems(paths, state, links):
 
 # --- bringing the disk in line --------------------------------------------------------------------
 
-def apply(paths, settings, wanted, adopt=False):
+def apply(paths, settings, owner, wanted, notes, adopt=False):
     """Write or remove the override, its links and the CA file; the problems left (foreign files)."""
     state = file_state(paths.override)
     links = {paths.link_in(d): link_state(paths.link_in(d)) for d in paths.confd_dirs(settings.confd_globs)}
@@ -154,30 +138,29 @@ def apply(paths, settings, wanted, adopt=False):
         return [f"{path}: not written by xivo-certs, left as it is; "
                 "run `xivo-certs override --adopt` to take it over" for path in foreign]
     if foreign:
-        print(f"xivo-certs: backed up {', '.join(foreign)} to {files.backup(paths, foreign, 'override')}")
+        notes.say(f"backed up {', '.join(foreign)} to {files.backup(paths, owner, foreign, 'override')}")
         for path in foreign:
-            _remove(path)
+            files.remove(path)
         links.update((link, "missing") for link in foreign if link in links)
     # temporary files a crash left between their write and their rename
     for temporary in (paths.ca + files.NEW_SUFFIX, paths.override + files.NEW_SUFFIX):
-        _remove(temporary)
+        files.remove(temporary)
     if wanted.needed and wanted.text:
-        _write_override(paths, wanted, links)
+        _write_override(paths, owner, wanted, links)
     else:
         _remove_override(paths, links)
     return list(wanted.problems)
 
 
-def _write_override(paths, wanted, links):
-    gid = paths.www_data_gid()
+def _write_override(paths, owner, wanted, links):
     if wanted.ca_pem:
         if _content(paths.ca) != wanted.ca_pem:
-            files.atomic_write(paths.ca, wanted.ca_pem, files.CERT_MODE, gid)
+            files.atomic_write(paths.ca, wanted.ca_pem, files.CERT_MODE, owner.shared)
     else:
-        _remove(paths.ca)
+        files.remove(paths.ca)
     os.makedirs(os.path.dirname(paths.override), mode=0o755, exist_ok=True)
     if _content(paths.override) != wanted.text:
-        files.atomic_write(paths.override, wanted.text, 0o644)
+        files.atomic_write(paths.override, wanted.text, 0o644, owner.private)
     for link, link_is in links.items():
         if link_is == "missing":
             os.symlink(default_paths.OVERRIDE, link)  # atomic: the link is there whole or not at all
@@ -186,10 +169,10 @@ def _write_override(paths, wanted, links):
 def _remove_override(paths, links):
     for link, link_is in links.items():
         if link_is == "managed":
-            _remove(link)
+            files.remove(link)
     if file_state(paths.override) == "managed":
-        _remove(paths.override)
-    _remove(paths.ca)
+        files.remove(paths.override)
+    files.remove(paths.ca)
 
 
 def _content(path):
@@ -197,10 +180,6 @@ def _content(path):
         return files.read_input(path, follow=False)
     except Problem:
         return None
-
-
-def _remove(path):
-    files._unlink(path)  # also quiet about a missing name on a read-only file system
 
 
 # --- name resolution -------------------------------------------------------------------------

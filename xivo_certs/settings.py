@@ -1,5 +1,7 @@
 """Settings from /etc/xivo-certs/xivo-certs.conf: `key = value` lines, `#` comments."""
 
+from dataclasses import dataclass
+
 from .errors import Problem
 
 KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384")  # debconf's choices too
@@ -17,15 +19,14 @@ IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 GLOB_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.*/")
 
 
+@dataclass(frozen=True)
 class Settings:
-    """The settings in force (a plain class: `sync` must start fast, so no dataclasses or re)."""
-
-    def __init__(self, days, renew_days, services, confd_globs, restart_services):
-        self.days = days
-        self.renew_days = renew_days
-        self.services = services  # (service, verify key) pairs
-        self.confd_globs = confd_globs
-        self.restart_services = restart_services
+    """The settings in force."""
+    days: int
+    renew_days: int
+    services: tuple  # (service, verify key) pairs
+    confd_globs: tuple
+    restart_services: bool
 
 
 def load(path):

@@ -1,5 +1,6 @@
 """`xivo-certs status`: what is in place, and what is wrong with it."""
 
+import json
 import os
 import stat
 import time
@@ -11,20 +12,18 @@ KEY_MODE_MASK = 0o037  # group write/execute, anything for others
 
 
 def report(ctx):
-    """The status object: fields of the pair, the override, `problems` and `information`."""
+    """The status object (for --json): fields of the pair, the override, `problems` and `information`."""
     paths = ctx.paths
     result = {"cert_path": paths.cert, "key_path": paths.key, "problems": [], "information": []}
     recorded = state.read(paths.state)
-    # What the last settle recorded while the files are the ones it read (no cryptography then).
-    found = pair.read_described(paths)
     try:
-        found = found or pair.read(paths)
+        found = pair.read(paths)
     except Problem as problem:
         result["problems"].append(str(problem))
         return result
     result.update(_describe(found, recorded))
     result["problems"] += _pair_problems(ctx, found, result["default"])
-    wanted = override.plan_for(paths, ctx.settings, found.info, found.anchor_pem)
+    wanted = override.plan(paths, ctx.settings, found.certs)
     result["override"], override_problems = override.inspect(paths, ctx.settings, wanted)
     result["problems"] += override_problems
     result["information"] += _information(ctx, found, recorded, result["default"], wanted)
@@ -39,7 +38,7 @@ def _describe(found, recorded):
         "self_signed": info.self_signed, "default": pair.is_default(found, recorded),
         "not_after": info.not_after.isoformat(), "days_left": info.days_left(),
         "key_type": info.key_type, "fingerprint_sha256": info.fingerprint,
-        "key_matches": found.key_problem is None, "chain_length": found.chain_length,
+        "key_matches": found.key_problem is None, "chain_length": len(found.certs),
     }
 
 
@@ -51,16 +50,17 @@ def _pair_problems(ctx, found, default):
     elif found.info.days_left() <= ctx.settings.renew_days and not default:
         problems.append(f"{ctx.paths.cert}: expires in {found.info.days_left()} days")
     problems += [f"{ctx.paths.cert}: {weakness}" for weakness in certinfo.weaknesses(found.info)]
-    problems += _mode_problems(ctx.paths)
+    problems += _mode_problems(ctx.paths, ctx.owner)
     return problems
 
 
-def _mode_problems(paths):
+def _mode_problems(paths, owner):
     try:
         info = os.lstat(paths.key)
     except FileNotFoundError:
         return []
-    if info.st_uid != 0 or info.st_mode & KEY_MODE_MASK or info.st_gid not in (0, paths.www_data_gid()):
+    if info.st_uid != owner.uid or info.st_mode & KEY_MODE_MASK \
+            or info.st_gid not in (owner.gid, owner.www_data_gid):
         return [f"{paths.key}: readable beyond root:www-data (mode {stat.S_IMODE(info.st_mode):04o}, "
                 f"uid {info.st_uid}, gid {info.st_gid}); `xivo-certs sync` fixes it"]
     return []
@@ -71,9 +71,10 @@ def _information(ctx, found, recorded, default, wanted):
     if default and found.info.days_left() <= ctx.settings.renew_days:
         notes.append(f"the default certificate expires in {found.info.days_left()} days; "
                      "the daily timer (xivo-certs renew) will renew it")
-    changed_at = int(recorded.get("changed_at") or 0)
+    changed_at = int(recorded.changed_at or 0)
     if changed_at > _boot_time() and not ctx.settings.restart_services:
-        notes.append(f"the certificate changed on {time.strftime('%Y-%m-%d %H:%M', time.localtime(changed_at))}"
+        when = time.strftime('%Y-%m-%d %H:%M', time.localtime(changed_at))
+        notes.append(f"the certificate changed on {when}"
                      " and the XiVO services were not restarted by xivo-certs: "
                      "run `xivo-service restart all` when it suits you (it drops live calls)")
     if wanted.needed and wanted.host:
@@ -116,5 +117,12 @@ def _override_text(ov):
     if not ov["needed"]:
         return [f"override     not needed (the certificate covers localhost); file {ov['state']}"]
     verify = {True: "system CAs", None: "unknown"}.get(ov["verify"], ov["verify"])
+    managed = sum(link["state"] == "managed" for link in ov["links"])
     return [f"override     host {ov['host']}, verify with {verify}; {ov['path']} {ov['state']}",
-            f"  links      {sum(l['state'] == 'managed' for l in ov['links'])} of {len(ov['links'])} in place"]
+            f"  links      {managed} of {len(ov['links'])} in place"]
+
+
+def show(ctx, as_json):
+    """The status as text or JSON, and whether it found problems."""
+    result = report(ctx)
+    return (json.dumps(result, indent=2) if as_json else render_text(result)), bool(result["problems"])

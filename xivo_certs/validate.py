@@ -1,6 +1,6 @@
 """Checks on an admin's certificate, key and chain before `xivo-certs install` puts them in place."""
 
-from . import files, names, x509
+from . import certinfo, files, names, x509
 from .errors import Problem
 
 
@@ -14,7 +14,7 @@ def admin_pair(cert_file, key_file, chain_file=None):
     if problem:
         raise Problem(problem, chain_file or cert_file)
     for number, cert in enumerate(certs[1:], 2):
-        validity = x509.validity_problem(x509.describe(cert))
+        validity = certinfo.validity_problem(x509.describe(cert))
         if validity:
             raise Problem(f"chain certificate {number} {validity}", chain_file or cert_file)
     key = x509.parse_private_key(files.read_input(key_file), key_file)
@@ -27,10 +27,10 @@ def leaf(cert, path):
     info = x509.describe(cert)
     if info.is_ca:
         raise Problem("is a CA certificate (basicConstraints CA:TRUE), not a server certificate", path)
-    validity = x509.validity_problem(info)
+    validity = certinfo.validity_problem(info)
     if validity:
         raise Problem(f"the certificate {validity}", path)
-    weak = x509.weaknesses(info)
+    weak = certinfo.weaknesses(info)
     if weak:
         raise Problem(f"the certificate is too weak for today's TLS clients: {', '.join(weak)}", path)
     if info.primary_name is None:

@@ -1,5 +1,6 @@
 """X.509 work: make the default pair, read and judge certificates and keys. Imports cryptography."""
 
+import contextlib
 import datetime
 import hashlib
 import ipaddress
@@ -11,7 +12,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .certinfo import UTC, WEAK_HASHES, CertInfo, now, validity_problem, weaknesses  # noqa: F401
+try:  # the cryptography-38 shim, see _rsa_key_check_skipped
+    from cryptography.hazmat.backends.openssl.backend import backend as _openssl_backend
+except ImportError:
+    _openssl_backend = None  # type: ignore[assignment]
+
+from .certinfo import UTC, CertInfo, now
 from .errors import Problem
 from .settings import KEY_TYPES
 
@@ -32,28 +38,6 @@ def new_key(key_type):
         with _rsa_key_check_skipped():
             return rsa.generate_private_key(public_exponent=65537, key_size=int(size))
     return ec.generate_private_key(CURVES[size]())
-
-
-class _rsa_key_check_skipped:
-    """cryptography < 39 runs OpenSSL's RSA_check_key on every RSA key it generates or loads, with
-    no public switch (>= 39 skips it for generated keys and takes unsafe_skip_rsa_key_validation
-    when loading). With OpenSSL 3 it costs ~60 ms at 2048 bits and ~1 s at 4096, on every sync
-    after a change. A key we generated needs no check; a loaded one gets key_matches' pairwise
-    test instead, which proves what matters: the key signs what the certificate's key verifies."""
-
-    def __enter__(self):
-        try:
-            from cryptography.hazmat.backends.openssl.backend import backend
-        except ImportError:
-            backend = None
-        self.backend = backend
-        self.saved = getattr(backend, "_rsa_skip_check_key", None)
-        if self.saved is not None:
-            backend._rsa_skip_check_key = True
-
-    def __exit__(self, *exc_info):
-        if self.saved is not None:
-            self.backend._rsa_skip_check_key = self.saved
 
 
 def self_signed(key, hostname, extra_names=(), days=825):
@@ -89,15 +73,8 @@ def _key_usage(key):
 
 
 def key_pem(key):
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    _KNOWN_KEYS[pem] = key
-    return pem
-
-
-# Keys this process made or already loaded, by their file's bytes: the pair is read again right
-# after it is written (settle), and loading an RSA key checks it again (RSA_check_key).
-_KNOWN_KEYS = {}
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
 
 
 def certs_pem(certs):
@@ -134,15 +111,6 @@ def _der_certificate(data, path):
 
 
 def parse_private_key(data, path):
-    known = _KNOWN_KEYS.get(data)
-    if known is not None:
-        return known
-    key = _parse_private_key(data, path)
-    _KNOWN_KEYS[data] = key
-    return key
-
-
-def _parse_private_key(data, path):
     blocks = PEM_BLOCK.findall(data)
     kinds = {kind for kind, _ in blocks}
     if b"CERTIFICATE" in kinds and not any(k.endswith(b"PRIVATE KEY") for k in kinds):
@@ -162,17 +130,6 @@ def _parse_private_key(data, path):
     return key
 
 
-def _load_unchecked(load, data):
-    """`load(data)` without RSA_check_key (see _rsa_key_check_skipped)."""
-    try:
-        return load(data, password=None, unsafe_skip_rsa_key_validation=True)  # cryptography >= 39
-    except TypeError as error:
-        if "unsafe_skip_rsa_key_validation" not in str(error):
-            raise
-    with _rsa_key_check_skipped():
-        return load(data, password=None)
-
-
 def _short(error):
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     return text[:120]
@@ -181,18 +138,7 @@ def _short(error):
 # --- judging ----------------------------------------------------------------------------------
 
 def describe(cert):
-    """The CertInfo of `cert` (computed once per certificate: the pair and the override plan
-    both describe the leaf)."""
-    info = _DESCRIBED.get(cert)
-    if info is None:
-        info = _DESCRIBED[cert] = _describe(cert)
-    return info
-
-
-_DESCRIBED = {}
-
-
-def _describe(cert):
+    """The CertInfo of `cert`."""
     san = _extension(cert, x509.SubjectAlternativeName)
     constraints = _extension(cert, x509.BasicConstraints)
     return CertInfo(
@@ -255,6 +201,7 @@ def key_matches(cert, key):
     public = cert.public_key()
     if public.public_bytes(*spki) != key.public_key().public_bytes(*spki):
         return False
+    scheme: tuple
     if isinstance(key, rsa.RSAPrivateKey):
         scheme = (padding.PKCS1v15(), hashes.SHA256())
     else:
@@ -310,3 +257,34 @@ def anchor_pem(certs):
 
 def subject_is_only_cn(cert, common_name):
     return cert.subject == x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+# --- the cryptography-38 shim: remove it when bookworm (python3-cryptography 38) is gone --------
+# cryptography < 39 runs OpenSSL's RSA_check_key on every RSA key it generates or loads, with no
+# public switch (>= 39 skips it for generated keys and takes unsafe_skip_rsa_key_validation when
+# loading). With OpenSSL 3 it costs ~60 ms at 2048 bits and ~1 s at 4096, on every sync after a
+# change. A key we generated needs no check; a loaded one gets key_matches' pairwise test instead,
+# which proves what matters: the key signs what the certificate's key verifies.
+
+@contextlib.contextmanager
+def _rsa_key_check_skipped():
+    saved = getattr(_openssl_backend, "_rsa_skip_check_key", None)
+    if saved is None:  # no such switch: nothing to skip
+        yield
+        return
+    _openssl_backend._rsa_skip_check_key = True
+    try:
+        yield
+    finally:
+        _openssl_backend._rsa_skip_check_key = saved
+
+
+def _load_unchecked(load, data):
+    """`load(data)` without RSA_check_key."""
+    try:
+        return load(data, password=None, unsafe_skip_rsa_key_validation=True)  # cryptography >= 39
+    except TypeError as error:
+        if "unsafe_skip_rsa_key_validation" not in str(error):
+            raise
+    with _rsa_key_check_skipped():
+        return load(data, password=None)

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
-from xc_testlib import (CA_PATH, CONFD_DIRS, HOOK_VARIABLES, OVERRIDE_PATH, WWW_DATA, fingerprint,
+from xc_testlib import (CA_PATH, CONFD_DIRS, GID, HOOK_VARIABLES, OVERRIDE_PATH, UID, WWW_DATA, fingerprint,
                         load_key, now, owner_mode, package_like, pem, sha256_file, spki)
 
 DAY = datetime.timedelta(days=1)
@@ -33,9 +33,9 @@ def assert_pair_in_place(root, key_type=None):
     cert = root.certs()[0]
     key = load_key(root.key)
     assert spki(cert.public_key()) == spki(key.public_key())
-    assert owner_mode(root.cert) == (0, WWW_DATA, 0o644)
-    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
-    assert owner_mode(root.paths.state_dir) == (0, 0, 0o700)
+    assert owner_mode(root.cert) == (UID, WWW_DATA, 0o644)
+    assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)
+    assert owner_mode(root.paths.state_dir) == (UID, GID, 0o700)
     assert sorted(os.listdir(root.cert.parent)) in (["server.crt", "server.key"],
                                                     ["ca.crt", "server.crt", "server.key"])
     if key_type:
@@ -70,7 +70,7 @@ def test_ensure_on_a_fresh_root_makes_the_default_pair_and_runs_the_hooks_once(r
     assert (cert.not_valid_after - cert.not_valid_before).days == 825
     [run] = root.hook_runs()
     assert_hook_env(run, root, cert, "install")
-    assert root.state()["generated_fingerprint"] == fingerprint(cert)
+    assert root.state().generated_fingerprint == fingerprint(cert)
     assert not os.path.lexists(root / OVERRIDE_PATH)
 
 
@@ -92,9 +92,9 @@ def test_ensure_adopts_the_legacy_certificate_of_older_packages(root, xc, keys):
     assert result.code == 0, result
     assert (root.cert.read_bytes(), root.key.read_bytes()) == (cert_bytes, key_bytes)
     recorded = root.state()
-    assert recorded["generated_fingerprint"] == fingerprint(legacy)
-    assert recorded["generated_pem_sha256"] == sha256_file(root.cert)
-    assert recorded["hostname"] == "localhost" and recorded["key_type"] == "rsa:2048"
+    assert recorded.generated_fingerprint == fingerprint(legacy)
+    assert recorded.generated_pem_sha256 == sha256_file(root.cert)
+    assert recorded.hostname == "localhost" and recorded.key_type == "rsa:2048"
     [run] = root.hook_runs()
     assert_hook_env(run, root, legacy, "upgrade")
     assert xc("status", "--json").code == 0
@@ -132,19 +132,19 @@ def test_ensure_regenerates_the_default_certificate(root, xc, keys, case, record
         expected_reason = "key rsa:2048 is not ec:p256"
     root.put_pair(cert, in_place)
     if recorded:
-        root.write_state(hostname="localhost", key_type="rsa:2048",
-            generated_fingerprint=fingerprint(cert), generated_pem_sha256=sha256_file(root.cert),
-            fingerprint=fingerprint(cert))
+        root.write_state(hostname="localhost", key_type="rsa:2048", fingerprint=fingerprint(cert),
+                         generated_fingerprint=fingerprint(cert),
+                         generated_pem_sha256=sha256_file(root.cert))
     old_key_bytes = root.key.read_bytes()
     result = xc("ensure", "--reason", "upgrade", *options)
     assert result.code == 0, result
-    assert f"xivo-certs: making a new default certificate: " in result.out
+    assert "xivo-certs: making a new default certificate: " in result.out
     assert expected_reason in result.out
     new = assert_pair_in_place(root, "ec:p256" if case == "other key type" else "rsa:2048")
     assert fingerprint(new) != fingerprint(cert)
     assert dns_names(new)[0] == ("pbx.example.com" if case == "other hostname" else "localhost")
     assert new.signature_hash_algorithm.name == "sha256"
-    assert root.state()["generated_fingerprint"] == fingerprint(new)
+    assert root.state().generated_fingerprint == fingerprint(new)
     runs = root.hook_runs()
     assert len(runs) == 1
     assert_hook_env(runs[0], root, new, "upgrade", previous=fingerprint(cert) if recorded else "")
@@ -167,12 +167,12 @@ def test_ensure_leaves_an_admin_certificate_byte_for_byte_and_says_so(root, xc, 
     assert "an admin's certificate for pbx.example.test is in place and left as it is" in result.out
     assert "the name voip.example.com applies when the default certificate comes back" in result.out
     # debconf's answers are kept for the default certificate to come
-    assert root.state()["hostname"] == "voip.example.com"
-    assert root.state()["key_type"] == "ec:p384"
+    assert root.state().hostname == "voip.example.com"
+    assert root.state().key_type == "ec:p384"
     assert xc("revert").code == 0
     cert = root.certs()[0]
     assert dns_names(cert)[0] == "voip.example.com"
-    assert root.state()["key_type"] == "ec:p384"
+    assert root.state().key_type == "ec:p384"
 
 
 def test_ensure_leaves_an_expired_admin_certificate_alone(root, xc, ca):
@@ -192,7 +192,7 @@ def test_ensure_names_idn_and_long_names(root, xc, hostname, cn, first_san):
     cert = root.certs()[0]
     assert common_name(cert) == cn
     assert dns_names(cert) == [first_san, "localhost"]
-    assert root.state()["hostname"] == first_san
+    assert root.state().hostname == first_san
     assert root.hook_runs()[0]["XIVO_CERTS_HOSTNAME"] == first_san
 
 
@@ -201,7 +201,8 @@ def test_ensure_names_idn_and_long_names(root, xc, hostname, cn, first_san):
      "host name 'pbx_1.example.com' is not a host name: label 'pbx_1' must be 1-63 letters"),
     (["ensure", "--hostname", "192.168.1.10"], "is not a host name: its last label is a number"),
     (["generate", "--hostname=-bad.example"], "is not a host name"),
-    (["generate", "--san", "ok.example", "--san", "bad name"], "subjectAltName 'bad name' is not a host name"),
+    (["generate", "--san", "ok.example", "--san", "bad name"],
+     "subjectAltName 'bad name' is not a host name"),
 ])
 def test_bad_names_and_values_are_refused_and_change_nothing(root, xc, args, message):
     assert xc("ensure").code == 0
@@ -242,14 +243,14 @@ def test_generate_replaces_the_default_without_a_backup(root, xc):
                                           "localhost"]
 
 
-@pytest.mark.parametrize("key_type, hash_name", [("rsa:2048", "sha256"), ("rsa:3072", "sha256"),
-                                                  ("rsa:4096", "sha256"), ("ec:p256", "sha256"),
-                                                  ("ec:p384", "sha256")])
+@pytest.mark.parametrize("key_type, hash_name", [
+    ("rsa:2048", "sha256"), ("rsa:3072", "sha256"), ("rsa:4096", "sha256"), ("ec:p256", "sha256"),
+    ("ec:p384", "sha256")])
 def test_generate_every_key_type(root, xc, key_type, hash_name, pooled_new_key):
     assert xc("generate", "--key-type", key_type).code == 0
     cert = assert_pair_in_place(root, key_type)
     assert cert.signature_hash_algorithm.name == hash_name
-    assert root.state()["key_type"] == key_type
+    assert root.state().key_type == key_type
     assert pooled_new_key == [key_type]
 
 
@@ -277,8 +278,8 @@ def test_generate_force_backs_up_the_admin_pair(root, xc, ca):
     assert re.fullmatch(r"\d{8}-\d{6}(-\w+)?(\.\d+)?", backup.name)
     assert (backup / "server.crt").read_bytes() == cert_bytes
     assert (backup / "server.key").read_bytes() == key_bytes
-    assert owner_mode(backup) == (0, 0, 0o700)
-    assert owner_mode(backup / "server.key") == (0, 0, 0o600)
+    assert owner_mode(backup) == (UID, GID, 0o700)
+    assert owner_mode(backup / "server.key") == (UID, GID, 0o600)
     assert f"backed up the admin's certificate and key to {backup}" in result.out
     cert = assert_pair_in_place(root)
     assert dns_names(cert) == ["localhost"]
@@ -321,7 +322,7 @@ def test_install_a_private_ca_certificate(root, xc, admin_files):
     assert len(runs) == 2
     assert_hook_env(runs[1], root, cert, "install-cert", previous=fingerprint(default), default="no",
                     self_signed="no")
-    assert root.state()["generated_fingerprint"] == fingerprint(default)  # still the package's own
+    assert root.state().generated_fingerprint == fingerprint(default)  # still the package's own
     assert root.backups() == []  # the default pair is the package's: not backed up
     assert "restart the XiVO services to use it" in result.err  # 90-restart-services
 
@@ -412,7 +413,8 @@ def test_install_refuses_unfit_certificates(root, xc, ca, keys, tmp_path, case):
     before = root.snapshot()
     result = xc("install", "--cert", tmp_path / "c.pem", "--key", tmp_path / "k.pem")
     assert result.code == 1
-    assert len(result.err_lines) == 1 and result.err_lines[0].startswith(f"xivo-certs: {tmp_path / 'c.pem'}: ")
+    assert len(result.err_lines) == 1
+    assert result.err_lines[0].startswith(f"xivo-certs: {tmp_path / 'c.pem'}: ")
     assert root.snapshot() == before
 
 
@@ -433,7 +435,7 @@ def test_revert_backs_up_the_admin_pair_and_removes_the_override(root, xc, admin
     assert (backup / "server.key").read_bytes() == admin_key
     cert = assert_pair_in_place(root)
     assert dns_names(cert) == ["pbx.example.test", "localhost"]  # the recorded name
-    assert root.state()["generated_fingerprint"] == fingerprint(cert)
+    assert root.state().generated_fingerprint == fingerprint(cert)
     assert not os.path.lexists(root / OVERRIDE_PATH)
     assert not os.path.lexists(root / CA_PATH)
     assert root.links() == NO_LINKS
@@ -512,11 +514,11 @@ def test_sync_notices_a_pair_copied_by_hand_and_fixes_its_modes(root, xc, ca):
     assert xc("ensure").code == 0
     default = root.certs()[0]
     leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert], key_mode=0o644, cert_mode=0o600, gid=0)
+    root.put_pair(leaf, key, chain=[ca.cert], key_mode=0o644, cert_mode=0o600, gid=GID)
     result = xc("sync")
     assert result.code == 0, result
-    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
-    assert owner_mode(root.cert) == (0, WWW_DATA, 0o644)
+    assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)
+    assert owner_mode(root.cert) == (UID, WWW_DATA, 0o644)
     runs = root.hook_runs()
     assert len(runs) == 2
     assert_hook_env(runs[1], root, leaf, "sync", previous=fingerprint(default), default="no",
@@ -538,7 +540,7 @@ def test_sync_runs_the_hooks_once_for_a_new_conf_d_directory(root, xc, ca):
     runs = root.hook_runs()
     assert len(runs) == 2
     assert runs[1]["XIVO_CERTS_PREVIOUS_FINGERPRINT"] == runs[1]["XIVO_CERTS_FINGERPRINT"]
-    assert str(root / "etc/wazo-newd/conf.d") in root.state()["confd_dir"]
+    assert str(root / "etc/wazo-newd/conf.d") in root.state().confd_dir
     assert xc("sync").code == 0
     assert len(root.hook_runs()) == 2
 
@@ -648,7 +650,7 @@ def test_a_removed_conf_d_directory_is_recorded_without_hooks(root, xc):
     assert xc("ensure").code == 0
     (root / CONFD_DIRS[0]).rmdir()
     assert xc("sync").code == 0
-    assert str(root / CONFD_DIRS[0]) not in root.state()["confd_dir"]
+    assert str(root / CONFD_DIRS[0]) not in root.state().confd_dir
     assert len(root.hook_runs()) == 1
     before = root.snapshot()
     assert xc("sync").code == 0

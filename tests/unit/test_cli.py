@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
-from xc_testlib import (CA_PATH, CHECKOUT, COMMAND, CONFD_DIRS, HOOK_VARIABLES, OVERRIDE_PATH, PYTHON,
-                        WWW_DATA, command_env, fingerprint, load_key, owner_mode, pem, spki)
+from xc_testlib import (AS_ROOT, CA_PATH, CHECKOUT, COMMAND, CONFD_DIRS, GID, HOOK_VARIABLES, OVERRIDE_PATH,
+                        OWNER_ENV, PYTHON, UID, WWW_DATA, command_env, fingerprint, load_key, owner_mode, pem,
+                        spki)
 
 ALL_LINKED = {d: OVERRIDE_PATH for d in CONFD_DIRS}
 NO_LINKS = {d: None for d in CONFD_DIRS}
@@ -29,9 +30,9 @@ def test_fresh_install_then_no_op_sync(root, cmd):
     assert result.out.startswith("xivo-certs: generated a self-signed certificate for localhost (rsa:2048, ")
     cert = root.certs()[0]
     assert spki(cert.public_key()) == spki(load_key(root.key).public_key())
-    assert owner_mode(root.cert) == (0, WWW_DATA, 0o644)
-    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
-    assert owner_mode(root.paths.state_dir) == (0, 0, 0o700)
+    assert owner_mode(root.cert) == (UID, WWW_DATA, 0o644)
+    assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)
+    assert owner_mode(root.paths.state_dir) == (UID, GID, 0o700)
     [run] = root.hook_runs()
     assert sorted(run) == sorted(HOOK_VARIABLES)
     assert run["XIVO_CERTS_FINGERPRINT"] == fingerprint(cert)
@@ -68,13 +69,13 @@ def test_a_no_op_sync_imports_neither_cryptography_nor_yaml(root, cmd, keys):
     result = cmd("sync", "--quiet", python_options=["-X", "importtime"])
     assert result.code == 0 and result.out == ""
     modules = imported_modules(result.err)
-    assert "xivo_certs.actions" in modules  # the measure works
-    heavy = {m for m in modules if m.split(".")[0] in ("cryptography", "yaml", "argparse", "_cffi_backend",
-                                                       "ssl")}
+    assert "xivo_certs.sync" in modules  # the measure works
+    heavy = {m for m in modules if m.split(".")[0] in ("cryptography", "yaml", "_cffi_backend", "ssl")}
     assert heavy == set()
     # nor the modules that parse or judge certificates, run hooks or write the override
     assert not modules & {"xivo_certs.x509", "xivo_certs.pair", "xivo_certs.override",
-                          "xivo_certs.hooks", "xivo_certs.status", "xivo_certs.validate"}
+                          "xivo_certs.hooks", "xivo_certs.status", "xivo_certs.validate",
+                          "xivo_certs.actions", "xivo_certs.settle", "xivo_certs.trust"}
     # and the same through sys.modules, from a tiny runner
     runner = ("import sys; from xivo_certs import cli; code = cli.main(['--root', sys.argv[1], 'sync']); "
               "print(code, sorted(m for m in sys.modules if m.startswith(('cryptography', 'yaml'))))")
@@ -95,7 +96,7 @@ def test_install_a_private_ca_certificate_then_revert(root, cmd, ca, tmp_path):
                  "--chain", tmp_path / "chain.pem")
     assert result.code == 0, result
     assert root.cert.read_bytes() == pem(leaf, middle.cert, ca.cert)
-    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
+    assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)
     overrides = root.override_yaml()
     assert overrides["consul"] == {"host": "pbx.example.test", "verify": CA_PATH}
     assert overrides["websocketd"] == {"host": "pbx.example.test", "verify_certificate": CA_PATH}
@@ -124,10 +125,10 @@ def test_generate_with_every_option(root, cmd):
     from cryptography import x509
     cert = root.certs()[0]
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert san.get_values_for_type(x509.DNSName) == ["xn--tlphone-byab.example", "voip.example.com",
-                                                      "localhost"]
+    assert san.get_values_for_type(x509.DNSName) == [
+        "xn--tlphone-byab.example", "voip.example.com", "localhost"]
     assert (cert.not_valid_after - cert.not_valid_before).days == 30
-    assert root.state()["key_type"] == "ec:p256"
+    assert root.state().key_type == "ec:p256"
 
 
 @pytest.mark.parametrize("args, texts", [
@@ -194,19 +195,36 @@ def test_no_run_parts_on_path(root, cmd, keys, tmp_path):
     assert cmd("sync").code == 0
     assert cmd("sync").code == 0
     [run] = root.hook_runs()
-    assert run["XIVO_CERTS_FINGERPRINT"] == root.state()["fingerprint"]
+    assert run["XIVO_CERTS_FINGERPRINT"] == root.state().fingerprint
 
 
 def test_commands_that_write_need_root(root, tmp_path):
+    """Without root (and without the suite's XIVO_CERTS_TEST_OWNER), nothing is written."""
     def demote():
-        os.setgid(65534)
-        os.setuid(65534)
+        if AS_ROOT:
+            os.setgid(65534)
+            os.setuid(65534)
     elsewhere = tmp_path / "open-root"
     elsewhere.mkdir()
     elsewhere.chmod(0o755)
+    env = {k: v for k, v in command_env().items() if k not in OWNER_ENV}
     for args in (["ensure"], ["sync"], ["generate"], ["override"]):
-        result = subprocess.run([PYTHON, COMMAND, "--root", str(elsewhere), *args], env=command_env(),
+        result = subprocess.run([PYTHON, COMMAND, "--root", str(elsewhere), *args], env=env,
                                 capture_output=True, text=True, preexec_fn=demote, cwd="/")
         assert result.returncode == 1, (args, result.stderr)
         assert result.stderr == "xivo-certs: must be run as root (it writes the private key)\n"
     assert os.listdir(elsewhere) == []
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="what root does with XIVO_CERTS_TEST_OWNER: needs root")
+def test_root_ignores_the_test_owner(root, cmd):
+    assert cmd("ensure", env={"XIVO_CERTS_TEST_OWNER": "1000:1000"}).code == 0
+    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
+    assert owner_mode(root.paths.state) == (0, 0, 0o600)
+
+
+@pytest.mark.skipif(AS_ROOT, reason="root ignores XIVO_CERTS_TEST_OWNER (see the test above)")
+def test_a_test_owner_that_is_not_the_user_is_refused(root, cmd):
+    result = cmd("ensure", env={"XIVO_CERTS_TEST_OWNER": f"{UID + 1}:{GID}"})
+    assert (result.code, result.err) == (1, "xivo-certs: must be run as root (it writes the private key)\n")
+    assert not root.key.exists()

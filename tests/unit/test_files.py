@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from xivo_certs import files, state
+from xivo_certs import context, files, state, transaction
 from xivo_certs.errors import Problem
-from xc_testlib import (COMMAND, PYTHON, WWW_DATA, command_env, fingerprint, load_certs, owner_mode,
-                        package_like, pem)
+from xc_testlib import (AS_ROOT, COMMAND, GID, OWNER, PYTHON, UID, WWW_DATA, command_env, fingerprint,
+                        load_certs, owner_mode, package_like, pem)
 
 
 # --- reading input ---------------------------------------------------------------------------------
@@ -60,27 +60,27 @@ def test_signature_is_inode_size_mtime_ctime(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"12345")
     info = os.lstat(path)
-    assert files.signature(str(path)) == \
+    assert files.stat_stamp(str(path)) == \
         f"{info.st_ino}:5:{info.st_mtime_ns}:{info.st_ctime_ns}"
-    assert files.signature(str(tmp_path / "absent")) == ""
+    assert files.stat_stamp(str(tmp_path / "absent")) == ""
     path.chmod(0o600)  # a chmod changes ctime: a hand-made change is noticed
-    assert files.signature(str(path)) != f"{info.st_ino}:5:{info.st_mtime_ns}:{info.st_ctime_ns}"
+    assert files.stat_stamp(str(path)) != f"{info.st_ino}:5:{info.st_mtime_ns}:{info.st_ctime_ns}"
 
 
 # --- directories and single files -----------------------------------------------------------------------
 
 def test_ensure_private_dir_creates_and_narrows(tmp_path):
     path = tmp_path / "a" / "b"
-    files.ensure_private_dir(str(path))
-    assert owner_mode(path) == (0, 0, 0o700)
+    files.ensure_private_dir(str(path), OWNER)
+    assert owner_mode(path) == (UID, GID, 0o700)
     path.chmod(0o755)
-    os.chown(path, 0, WWW_DATA)
-    files.ensure_private_dir(str(path))
-    assert owner_mode(path) == (0, 0, 0o700)
+    os.chown(path, UID, WWW_DATA)
+    files.ensure_private_dir(str(path), OWNER)
+    assert owner_mode(path) == (UID, GID, 0o700)
     afile = tmp_path / "file"
     afile.write_text("")
     with pytest.raises((Problem, FileExistsError)):
-        files.ensure_private_dir(str(afile))
+        files.ensure_private_dir(str(afile), OWNER)
     assert afile.read_text() == ""
 
 
@@ -100,7 +100,7 @@ def test_write_new_never_exposes_the_bytes_wider_than_the_final_mode(tmp_path, m
     monkeypatch.setattr(files.os, "open", spy_open)
     monkeypatch.setattr(files.os, "write", spy_write)
     target = tmp_path / "server.key"
-    files.write_new(str(target), b"KEY" * 1000, 0o640, WWW_DATA)
+    files.write_new(str(target), b"KEY" * 1000, 0o640, OWNER.shared)
     monkeypatch.undo()
     (path, flags, mode, born) = opened[0]
     assert path == str(target)
@@ -108,8 +108,8 @@ def test_write_new_never_exposes_the_bytes_wider_than_the_final_mode(tmp_path, m
         assert flags & flag == flag
     assert mode == 0o600
     assert born[2] & 0o077 == 0  # nobody but root can open it while it is being set up
-    assert at_write and set(at_write) == {(0, WWW_DATA, 0o640)}
-    assert owner_mode(target) == (0, WWW_DATA, 0o640)
+    assert at_write and set(at_write) == {(UID, WWW_DATA, 0o640)}
+    assert owner_mode(target) == (UID, WWW_DATA, 0o640)
     assert target.read_bytes() == b"KEY" * 1000
 
 
@@ -122,14 +122,14 @@ def test_write_new_refuses_an_existing_path_and_a_planted_link(tmp_path):
     existing = tmp_path / "existing"
     existing.write_bytes(b"old")
     with pytest.raises(FileExistsError):
-        files.write_new(str(existing), b"new", 0o644)
+        files.write_new(str(existing), b"new", 0o644, OWNER.private)
     assert existing.read_bytes() == b"old"
     victim = tmp_path / "victim"
     victim.write_bytes(b"victim")
     planted = tmp_path / "planted"
     planted.symlink_to(victim)
     with pytest.raises(OSError):
-        files.write_new(str(planted), b"new", 0o644)
+        files.write_new(str(planted), b"new", 0o644, OWNER.private)
     assert victim.read_bytes() == b"victim"
 
 
@@ -138,7 +138,7 @@ def test_write_new_cleans_up_when_writing_fails(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(files.os, "write", broken_write)
     with pytest.raises(OSError):
-        files.write_new(str(tmp_path / "f"), b"data", 0o644)
+        files.write_new(str(tmp_path / "f"), b"data", 0o644, OWNER.private)
     monkeypatch.undo()
     assert not os.path.lexists(tmp_path / "f")
 
@@ -149,10 +149,10 @@ def test_atomic_write_replaces_a_symlink_without_following_it(tmp_path):
     path = tmp_path / "override.yml"
     path.symlink_to(victim)
     (tmp_path / "override.yml.xivo-certs-new").write_bytes(b"stale temporary")
-    files.atomic_write(str(path), b"new", 0o644)
+    files.atomic_write(str(path), b"new", 0o644, OWNER.private)
     assert victim.read_bytes() == b"victim"
     assert not path.is_symlink() and path.read_bytes() == b"new"
-    assert owner_mode(path) == (0, 0, 0o644)
+    assert owner_mode(path) == (UID, GID, 0o644)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["override.yml", "victim"]
 
 
@@ -166,38 +166,40 @@ def old_and_new(root, keys):
     root.put_default(old_cert, old_key, fingerprint=fingerprint(old_cert))
     new_cert = package_like(new_key, "pbx.example.test")
     # as write_pair's callers do: the recorded state, updated ("fingerprint" is still the old one)
-    new_state = state.render({"hostname": "pbx.example.test", "key_type": "rsa:2048",
-                              "generated_fingerprint": fingerprint(new_cert),
-                              "fingerprint": fingerprint(old_cert)})
+    new_state = state.render(state.State(hostname="pbx.example.test", key_type="rsa:2048",
+                                         generated_fingerprint=fingerprint(new_cert),
+                                         fingerprint=fingerprint(old_cert)))
     return {"old": (pem(old_cert), pem(old_key)), "new": (pem(new_cert), pem(new_key)),
             "new_state": new_state, "state_before": Path(root.paths.state).read_text()}
 
 
 def test_write_pair_replaces_key_certificate_and_state_together(root, old_and_new):
     cert_pem, key_pem = old_and_new["new"]
-    files.write_pair(root.paths, key_pem, cert_pem, old_and_new["new_state"])
+    transaction.write_pair(root.paths, OWNER, key_pem, cert_pem, old_and_new["new_state"])
     assert root.cert.read_bytes() == cert_pem and root.key.read_bytes() == key_pem
-    assert owner_mode(root.cert) == (0, WWW_DATA, 0o644)
-    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
+    assert owner_mode(root.cert) == (UID, WWW_DATA, 0o644)
+    assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)
     assert Path(root.paths.state).read_text() == old_and_new["new_state"]
-    assert owner_mode(root.paths.state) == (0, 0, 0o600)
+    assert owner_mode(root.paths.state) == (UID, GID, 0o600)
     assert sorted(os.listdir(root.cert.parent)) == ["server.crt", "server.key"]
     assert sorted(os.listdir(root.paths.state_dir)) == ["state"]
 
 
+@pytest.mark.skipif(not AS_ROOT, reason="chown to another group needs root (tests/hardening covers it)")
 def test_write_pair_uses_the_www_data_gid_of_the_root(root, old_and_new):
     (root / "etc/group").write_text("root:x:0:\nwww-data:x:4242:\n")
     cert_pem, key_pem = old_and_new["new"]
-    files.write_pair(root.paths, key_pem, cert_pem, old_and_new["new_state"])
+    owner = context.process_owner(root.paths)  # root's, with the root's www-data
+    transaction.write_pair(root.paths, owner, key_pem, cert_pem, old_and_new["new_state"])
     assert owner_mode(root.key) == (0, 4242, 0o640)
     assert owner_mode(root.cert) == (0, 4242, 0o644)
 
 
 def crash_before_recover(root, old_and_new, monkeypatch):
     """Run write_pair up to its commit point (pending written), as if the power went then."""
-    monkeypatch.setattr(files, "recover", lambda paths: None)
+    monkeypatch.setattr(transaction, "recover", lambda paths: None)
     cert_pem, key_pem = old_and_new["new"]
-    files.write_pair(root.paths, key_pem, cert_pem, old_and_new["new_state"])
+    transaction.write_pair(root.paths, OWNER, key_pem, cert_pem, old_and_new["new_state"])
     monkeypatch.undo()
 
 
@@ -208,8 +210,8 @@ def test_a_crash_after_the_commit_point_leaves_the_old_pair_then_recovery_the_ne
     assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["old"]
     assert Path(root.paths.pending).read_text() == old_and_new["new_state"]
     assert os.path.exists(str(root.cert) + ".xivo-certs-new")
-    assert owner_mode(str(root.key) + ".xivo-certs-new") == (0, WWW_DATA, 0o640)
-    assert files.recover(root.paths) is True
+    assert owner_mode(str(root.key) + ".xivo-certs-new") == (UID, WWW_DATA, 0o640)
+    assert transaction.recover(root.paths) is True
     assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["new"]
     assert Path(root.paths.state).read_text() == old_and_new["new_state"]
     assert not os.path.exists(root.paths.pending)
@@ -219,17 +221,17 @@ def test_a_crash_after_the_commit_point_leaves_the_old_pair_then_recovery_the_ne
 def test_a_crash_in_the_middle_of_recovery_is_finished(root, old_and_new, monkeypatch):
     crash_before_recover(root, old_and_new, monkeypatch)
     os.rename(str(root.key) + ".xivo-certs-new", root.key)  # the key was renamed, then the crash
-    assert files.recover(root.paths) is True
+    assert transaction.recover(root.paths) is True
     assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["new"]
     assert Path(root.paths.state).read_text() == old_and_new["new_state"]
 
 
 def test_an_uncommitted_change_is_dropped(root, old_and_new):
     cert_pem, key_pem = old_and_new["new"]
-    files.write_new(str(root.key) + ".xivo-certs-new", key_pem, 0o640, WWW_DATA)
-    files.write_new(str(root.cert) + ".xivo-certs-new", cert_pem, 0o644, WWW_DATA)
+    files.write_new(str(root.key) + ".xivo-certs-new", key_pem, 0o640, OWNER.shared)
+    files.write_new(str(root.cert) + ".xivo-certs-new", cert_pem, 0o644, OWNER.shared)
     Path(root.paths.pending + ".xivo-certs-new").write_text("half written")
-    assert files.recover(root.paths) is False
+    assert transaction.recover(root.paths) is False
     assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["old"]
     assert Path(root.paths.state).read_text() == old_and_new["state_before"]
     assert sorted(os.listdir(root.cert.parent)) == ["server.crt", "server.key"]
@@ -242,8 +244,8 @@ def test_the_command_finishes_a_committed_change_and_runs_the_hooks(root, old_an
     assert result.code == 0, result
     assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["new"]
     new_cert = load_certs(root.cert)[0]
-    assert root.state()["fingerprint"] == fingerprint(new_cert)
-    assert root.state()["hostname"] == "pbx.example.test"
+    assert root.state().fingerprint == fingerprint(new_cert)
+    assert root.state().hostname == "pbx.example.test"
     runs = root.hook_runs()
     assert len(runs) == 1
     assert runs[0]["XIVO_CERTS_FINGERPRINT"] == fingerprint(new_cert)
@@ -261,8 +263,8 @@ def test_the_command_drops_an_uncommitted_change_without_hooks(root, old_and_new
     assert xc("sync").code == 0  # records what is in place
     runs = len(root.hook_runs())
     cert_pem, key_pem = old_and_new["new"]
-    files.write_new(str(root.key) + ".xivo-certs-new", key_pem, 0o640, WWW_DATA)
-    files.write_new(str(root.cert) + ".xivo-certs-new", cert_pem, 0o644, WWW_DATA)
+    files.write_new(str(root.key) + ".xivo-certs-new", key_pem, 0o640, OWNER.shared)
+    files.write_new(str(root.cert) + ".xivo-certs-new", cert_pem, 0o644, OWNER.shared)
     before_state = Path(root.paths.state).read_text()
     assert xc("sync").code == 0
     assert (root.cert.read_bytes(), root.key.read_bytes()) == old_and_new["old"]
@@ -275,7 +277,7 @@ def test_the_command_drops_an_uncommitted_change_without_hooks(root, old_and_new
 
 def test_normalize_modes_fixes_hand_copied_files_never_widening_the_key(root, keys, monkeypatch):
     key = keys.get("rsa:2048")
-    root.put_pair(package_like(key), key, cert_mode=0o600, key_mode=0o604, gid=0)
+    root.put_pair(package_like(key), key, cert_mode=0o600, key_mode=0o604, gid=GID)
     seen = []
     real_fchown, real_fchmod = os.fchown, os.fchmod
 
@@ -288,10 +290,10 @@ def test_normalize_modes_fixes_hand_copied_files_never_widening_the_key(root, ke
         seen.append(owner_mode_fd(fd))
     monkeypatch.setattr(files.os, "fchown", spy_fchown)
     monkeypatch.setattr(files.os, "fchmod", spy_fchmod)
-    files.normalize_modes(root.paths)
+    files.normalize_modes(root.paths, OWNER)
     monkeypatch.undo()
-    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
-    assert owner_mode(root.cert) == (0, WWW_DATA, 0o644)
+    assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)
+    assert owner_mode(root.cert) == (UID, WWW_DATA, 0o644)
     # while the key's group is www-data, its mode is never wider than 0640
     for uid, gid, mode in seen:
         if gid == WWW_DATA and mode & 0o060:
@@ -305,8 +307,8 @@ def test_normalize_modes_leaves_symlinks_and_their_targets_alone(root, keys, tmp
     elsewhere.chmod(0o600)
     root.cert.parent.mkdir(parents=True)
     root.key.symlink_to(elsewhere)
-    files.normalize_modes(root.paths)
-    assert owner_mode(elsewhere) == (0, 0, 0o600)
+    files.normalize_modes(root.paths, OWNER)
+    assert owner_mode(elsewhere) == (UID, GID, 0o600)
     assert os.readlink(root.key) == str(elsewhere)
 
 
@@ -318,16 +320,16 @@ def test_backup_copies_into_a_new_root_only_directory(root, tmp_path):
     one.write_bytes(b"cert bytes")
     link = root / "etc/xivo-dird/conf.d/010-custom-certificate.yml"
     link.symlink_to("/somewhere/else.yml")
-    first = Path(files.backup(root.paths, [str(one), str(link), str(root / "absent")], "admin"))
-    second = Path(files.backup(root.paths, [str(one)], "admin"))
+    first = Path(files.backup(root.paths, OWNER, [str(one), str(link), str(root / "absent")], "admin"))
+    second = Path(files.backup(root.paths, OWNER, [str(one)], "admin"))
     assert first.parent == second.parent == Path(root.paths.backups)
     assert re.fullmatch(r"\d{8}-\d{6}-admin(\.\d+)?", first.name)
     assert first != second
-    assert owner_mode(root.paths.backups) == (0, 0, 0o700)
-    assert owner_mode(first) == (0, 0, 0o700)
+    assert owner_mode(root.paths.backups) == (UID, GID, 0o700)
+    assert owner_mode(first) == (UID, GID, 0o700)
     assert sorted(os.listdir(first)) == ["010-custom-certificate.yml", "server.crt"]
     assert (first / "server.crt").read_bytes() == b"cert bytes"
-    assert owner_mode(first / "server.crt") == (0, 0, 0o600)
+    assert owner_mode(first / "server.crt") == (UID, GID, 0o600)
     assert os.readlink(first / "010-custom-certificate.yml") == "/somewhere/else.yml"
 
 
@@ -338,7 +340,7 @@ def test_backup_keeps_files_of_the_same_name_apart(root):
         link = root / directory / "010-custom-certificate.yml"
         link.symlink_to(f"/admin/override-{number}.yml")
         sources.append(str(link))
-    target = Path(files.backup(root.paths, sources, "override"))
+    target = Path(files.backup(root.paths, OWNER, sources, "override"))
     kept = {p.name: os.readlink(p) for p in target.iterdir()}
     assert kept == {"010-custom-certificate.yml": "/admin/override-0.yml",
                     "etc_wazo-calld_conf.d_010-custom-certificate.yml": "/admin/override-1.yml"}
@@ -350,8 +352,8 @@ def test_a_second_command_waits_for_the_lock(root, keys):
     key = keys.get("rsa:2048")
     cert = package_like(key)
     root.put_default(cert, key)
-    with files.locked(root.paths):
-        assert owner_mode(root.paths.lock) == (0, 0, 0o600)
+    with files.locked(root.paths, OWNER):
+        assert owner_mode(root.paths.lock) == (UID, GID, 0o600)
         waiting = subprocess.Popen([PYTHON, COMMAND, "--root", str(root), "sync"], env=command_env(),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 20
@@ -361,10 +363,10 @@ def test_a_second_command_waits_for_the_lock(root, keys):
         assert holds_open(waiting.pid, root.paths.lock), "sync never reached the lock"
         time.sleep(0.3)
         assert waiting.poll() is None, "sync did not wait for the lock"
-        assert "fingerprint" not in root.state()
+        assert root.state().fingerprint is None
     out, err = waiting.communicate(timeout=30)
     assert waiting.returncode == 0, err
-    assert root.state()["fingerprint"] == fingerprint(cert)
+    assert root.state().fingerprint == fingerprint(cert)
     assert len(root.hook_runs()) == 1
 
 
@@ -384,14 +386,14 @@ def holds_open(pid, path):
 
 
 def test_the_lock_is_an_flock_on_the_state_directory_lock_file(root):
-    with files.locked(root.paths):
+    with files.locked(root.paths, OWNER):
         fd = os.open(root.paths.lock, os.O_RDWR)
         try:
             with pytest.raises(BlockingIOError):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         finally:
             os.close(fd)
-    assert owner_mode(root.paths.state_dir) == (0, 0, 0o700)
+    assert owner_mode(root.paths.state_dir) == (UID, GID, 0o700)
 
 
 # --- a read-only file system ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from xc_testlib import CHECKOUT, HOOK_VARIABLES, SHIPPED_HOOKS, fingerprint
+from xc_testlib import AS_ROOT, CHECKOUT, HOOK_VARIABLES, SHIPPED_HOOKS, fingerprint
 
 ORDER_HOOK = """#!/bin/sh
 echo {name} >> "{log}"
@@ -44,7 +44,7 @@ def test_a_failing_hook_is_named_later_hooks_still_run_and_the_command_fails(roo
     assert result.err_lines == ["xivo-certs: hook 20-fails (exit code 3) failed"]
     assert order(root) == ["20-fails", "60-later"]
     assert len(root.hook_runs()) == 1
-    assert root.state()["fingerprint"] == fingerprint(root.certs()[0])  # the change itself is done
+    assert root.state().fingerprint == fingerprint(root.certs()[0])  # the change itself is done
 
 
 def test_hooks_nonfatal_makes_a_failure_a_warning(root, xc):
@@ -67,6 +67,8 @@ def test_every_failing_hook_is_reported(root, xc):
 @pytest.mark.parametrize("what", ["directory group-writable", "directory other-writable",
                                   "hook group-writable", "hook owned by a user"])
 def test_untrusted_hooks_are_not_run_and_the_command_says_why(root, xc, what):
+    if what == "hook owned by a user" and not AS_ROOT:
+        pytest.skip("chown to another user needs root (tests/hardening covers it)")
     hook = add_order_hook(root, "20-hook")
     culprit = root.hooks
     if what == "directory group-writable":
@@ -252,7 +254,7 @@ def test_hooks_cut_short_by_a_crash_run_again_at_the_next_command(root, cmd, xc)
     result = cmd("generate", "--key-type", "ec:p256")
     assert result.code == -9
     second = fingerprint(root.certs()[0])
-    assert second != first and root.state()["fingerprint"] == second
+    assert second != first and root.state().fingerprint == second
     assert len(root.hook_runs()) == 1  # 50-record never ran for the new certificate
     assert os.path.exists(root.paths.hooks_due)
     result = xc("sync")

@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from xivo_certs import override, settings as settings_module
-from xc_testlib import (CA_PATH, CONFD_DIRS, OVERRIDE_PATH, SERVICES, WWW_DATA, owner_mode, package_like,
-                        pem)
+from xivo_certs.context import Notes
+from xc_testlib import (CA_PATH, CONFD_DIRS, GID, OVERRIDE_PATH, OWNER, SERVICES, UID, WWW_DATA, owner_mode,
+                        package_like, pem)
 
 DEFAULTS = settings_module.load("/nonexistent")
 LINK = "010-custom-certificate.yml"
@@ -104,9 +105,9 @@ def test_override_writes_the_file_the_ca_and_every_link(root, ca, xc):
     result = xc("override")
     assert result.code == 0, result
     assert root.override_yaml() == expected_yaml("pbx.example.test", CA_PATH)
-    assert owner_mode(root / OVERRIDE_PATH) == (0, 0, 0o644)
+    assert owner_mode(root / OVERRIDE_PATH) == (UID, GID, 0o644)
     assert (root / CA_PATH).read_bytes() == pem(ca.cert)
-    assert owner_mode(root / CA_PATH) == (0, WWW_DATA, 0o644)
+    assert owner_mode(root / CA_PATH) == (UID, WWW_DATA, 0o644)
     assert root.links() == ALL_LINKED
     assert not os.path.lexists(root / "etc/other-daemon/conf.d" / LINK)
     assert not os.path.lexists(root / "etc/xivo-certs/conf" / LINK)
@@ -166,7 +167,7 @@ def test_adopt_backs_up_the_foreign_override_and_takes_over(root, ca, xc):
     assert result.code == 0, result
     [backup] = root.backups()
     assert (backup / "custom-certificate.yml").read_text() == "dird:\n  host: hand-made.example\n"
-    assert owner_mode(backup) == (0, 0, 0o700)
+    assert owner_mode(backup) == (UID, GID, 0o700)
     assert f"backed up {foreign} to {backup}" in result.out
     assert root.override_yaml() == expected_yaml("pbx.example.test", CA_PATH)
     assert root.links() == ALL_LINKED
@@ -303,7 +304,7 @@ def test_inspect_lists_what_is_wrong(root, ca, monkeypatch):
     assert len([p for p in problems if "missing link" in p]) == 4
     assert problems[-1] == "pbx.example.test does not resolve to this machine; the daemons connect to it"
 
-    override.apply(root.paths, DEFAULTS, wanted)
+    override.apply(root.paths, DEFAULTS, OWNER, wanted, Notes())
     Path(root / OVERRIDE_PATH).write_bytes(wanted.text.replace(b"pbx.example.test", b"old.example"))
     monkeypatch.setattr(override, "resolves_here", lambda host: True)
     found, problems = override.inspect(root.paths, DEFAULTS, wanted)

@@ -8,8 +8,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 
 from xivo_certs import files, pair, settings as settings_module
+from xivo_certs.context import Notes
+from xivo_certs.state import State
 from xivo_certs.errors import Problem
-from xc_testlib import (WWW_DATA, fingerprint, load_key, make_cert, name, now, owner_mode,
+from xc_testlib import (OWNER, UID, WWW_DATA, fingerprint, load_key, make_cert, name, now, owner_mode,
                         package_like, sha256_file, spki)
 
 DAY = datetime.timedelta(days=1)
@@ -59,33 +61,33 @@ def test_is_default_follows_the_record(root, keys):
     key = keys.get("rsa:2048")
     cert = package_like(key, "pbx.example.test")
     found = found_for(root, cert, key)
-    assert pair.is_default(found, {"generated_fingerprint": fingerprint(cert)})
-    assert not pair.is_default(found, {"generated_fingerprint": "00" * 32})
+    assert pair.is_default(found, State(generated_fingerprint=fingerprint(cert)))
+    assert not pair.is_default(found, State(generated_fingerprint="00" * 32))
 
 
 def test_before_any_record_a_self_signed_cn_localhost_is_the_default(root, keys, ca):
     key = keys.get("rsa:2048")
     legacy = make_cert(key, "localhost", dns=("localhost",))
-    assert pair.is_default(found_for(root, legacy, key), {})
+    assert pair.is_default(found_for(root, legacy, key), State())
     # a record without a generated fingerprint (e.g. only sync ran) keeps the legacy rule
-    assert pair.is_default(found_for(root, legacy, key), {"fingerprint": fingerprint(legacy)})
+    assert pair.is_default(found_for(root, legacy, key), State(fingerprint=fingerprint(legacy)))
     with_org = make_cert(key, "localhost", dns=("localhost",), subject=name("localhost", "ACME"))
-    assert not pair.is_default(found_for(root, with_org, key), {})
+    assert not pair.is_default(found_for(root, with_org, key), State())
     other_name = make_cert(key, "pbx.example.test", dns=("pbx.example.test",))
-    assert not pair.is_default(found_for(root, other_name, key), {})
+    assert not pair.is_default(found_for(root, other_name, key), State())
     issued, issued_key = ca.leaf(("localhost",), cn="localhost")
-    assert not pair.is_default(found_for(root, issued, issued_key), {})
+    assert not pair.is_default(found_for(root, issued, issued_key), State())
     # once something is generated, only the record counts
-    assert not pair.is_default(found_for(root, legacy, key), {"generated_fingerprint": "00" * 32})
+    assert not pair.is_default(found_for(root, legacy, key), State(generated_fingerprint="00" * 32))
 
 
 def test_hostname_of(root, keys):
     key = keys.get("rsa:2048")
     found = found_for(root, package_like(key, "pbx.example.test"), key)
-    assert pair.hostname_of(found, {"hostname": "recorded.example"}) == "recorded.example"
-    assert pair.hostname_of(found, {}) == "pbx.example.test"
+    assert pair.hostname_of(found, State(hostname="recorded.example")) == "recorded.example"
+    assert pair.hostname_of(found, State()) == "pbx.example.test"
     wildcard = make_cert(key, "x", dns=("*.example.test",))
-    assert pair.hostname_of(found_for(root, wildcard, key), {}) == "localhost"
+    assert pair.hostname_of(found_for(root, wildcard, key), State()) == "localhost"
 
 
 @pytest.mark.parametrize("case, expected", [
@@ -139,26 +141,28 @@ def test_adopted_state_records_the_certificate_as_generated(root, keys):
     key = keys.get("rsa:2048")
     cert = make_cert(key, "localhost", dns=("localhost",))
     found = found_for(root, cert, key)
-    adopted = pair.adopted_state(found, {"fingerprint": "old"})
-    assert adopted == {"fingerprint": "old", "hostname": "localhost", "key_type": "rsa:2048",
-                       "generated_fingerprint": fingerprint(cert),
-                       "generated_pem_sha256": sha256_file(root.cert)}
+    adopted = pair.adopted_state(found, State(fingerprint="old"))
+    assert adopted == State(fingerprint="old", hostname="localhost", key_type="rsa:2048",
+                            generated_fingerprint=fingerprint(cert),
+                            generated_pem_sha256=sha256_file(root.cert))
 
 
-def test_make_default_writes_the_pair_and_its_record(root, capsys):
-    files.ensure_private_dir(root.paths.state_dir)  # what the commands' lock does first
-    new = pair.make_default(root.paths, {"fingerprint": "before", "san": ("old.example",)},
+def test_make_default_writes_the_pair_and_its_record(root):
+    files.ensure_private_dir(root.paths.state_dir, OWNER)  # what the commands' lock does first
+    notes = Notes()
+    new = pair.make_default(root.paths, OWNER, notes, State(fingerprint="before", san=("old.example",)),
                             "pbx.example.test", "ec:p384", ("voip.example.test",), 90)
     cert = root.certs()[0]
     key = load_key(root.key)
     assert spki(cert.public_key()) == spki(key.public_key())
-    assert new == {"fingerprint": "before", "hostname": "pbx.example.test", "key_type": "ec:p384",
-                   "san": ("voip.example.test",), "generated_fingerprint": fingerprint(cert),
-                   "generated_pem_sha256": hashlib.sha256(root.cert.read_bytes()).hexdigest()}
-    assert root.state() == dict(new, confd_dir=())
-    assert owner_mode(root.key) == (0, WWW_DATA, 0o640)
-    assert owner_mode(root.cert) == (0, WWW_DATA, 0o644)
+    assert new == State(fingerprint="before", hostname="pbx.example.test", key_type="ec:p384",
+                        san=("voip.example.test",), generated_fingerprint=fingerprint(cert),
+                        generated_pem_sha256=hashlib.sha256(root.cert.read_bytes()).hexdigest())
+    assert root.state() == new
+    assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)
+    assert owner_mode(root.cert) == (UID, WWW_DATA, 0o644)
     assert (cert.not_valid_after - cert.not_valid_before).days == 90
-    out = capsys.readouterr().out
+    [out] = notes.out
+    assert notes.err == []
     assert out.startswith("xivo-certs: generated a self-signed certificate for pbx.example.test (ec:p384, "
                           "valid until ")

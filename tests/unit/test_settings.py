@@ -112,4 +112,3 @@ def test_days_and_services_settings_shape_what_is_written(root, xc, ca):
     assert links["etc/wazo-calld/conf.d"] == links["etc/wazo-webhookd/conf.d"] == \
         "/etc/xivo/custom/custom-certificate.yml"
     assert links["etc/xivo-dird/conf.d"] is None and links["etc/xivo-confd/conf.d"] is None
-

@@ -120,7 +120,8 @@ def refusal(ca, keys, case):
         "RSA 1024": (pem(ca.leaf(key=keys.get("rsa:1024"))[0]), pem(keys.get("rsa:1024")), None,
                      "cert", "RSA key of 1024 bits"),
         "bad SAN name": (pem(ca.leaf(("pbx.example.test", "under_score.example.test"), key=rsa_key)[0]),
-                         pem(rsa_key), None, "cert", "'under_score.example.test', which is not a DNS host name"),
+                         pem(rsa_key), None, "cert",
+                         "'under_score.example.test', which is not a DNS host name"),
     }
     return cases[case]
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from xivo_certs import certinfo, x509 as core
+from xivo_certs import certinfo, trust, x509 as core
 from xivo_certs.errors import Problem
 from xc_testlib import REAL_NEW_KEY, fingerprint, make_cert, now, package_like, pem, spki
 
@@ -58,8 +58,8 @@ def extension(cert, kind):
     return cert.extensions.get_extension_for_class(kind)
 
 
-@pytest.mark.parametrize("key_type, hash_name", [("rsa:2048", "sha256"), ("ec:p256", "sha256"),
-                                                  ("ec:p384", "sha256")])
+@pytest.mark.parametrize("key_type, hash_name", [
+    ("rsa:2048", "sha256"), ("ec:p256", "sha256"), ("ec:p384", "sha256")])
 def test_self_signed_has_what_strict_verifiers_need(keys, key_type, hash_name):
     key = keys.get(key_type)
     before = now()
@@ -281,7 +281,7 @@ def test_describe_self_signed_and_legacy(keys):
     assert info.primary_name == "localhost"  # the CN, when there is no SAN
     assert info.covers("localhost")
     assert info.key_type == "rsa:1024" and info.signature_hash == "sha1"
-    assert core.weaknesses(info) == ["signed with SHA1", "RSA key of 1024 bits", "no subjectAltName"]
+    assert certinfo.weaknesses(info) == ["signed with SHA1", "RSA key of 1024 bits", "no subjectAltName"]
 
 
 def test_the_primary_name_skips_wildcards_and_is_none_without_a_host_name(ca):
@@ -352,7 +352,7 @@ def test_loaded_rsa_key_with_damaged_private_parts_does_not_match(keys):
 
 
 def test_weaknesses_of_a_good_certificate_are_none(keys):
-    assert core.weaknesses(core.describe(package_like(keys.get("rsa:2048")))) == []
+    assert certinfo.weaknesses(core.describe(package_like(keys.get("rsa:2048")))) == []
 
 
 def test_validity_problem(keys):
@@ -360,9 +360,9 @@ def test_validity_problem(keys):
     expired = make_cert(key, "x", not_before=now() - 30 * DAY, not_after=now() - DAY)
     future = make_cert(key, "x", not_before=now() + 2 * DAY, days=30)
     fine = make_cert(key, "x")
-    assert core.validity_problem(core.describe(expired)).startswith("expired on ")
-    assert core.validity_problem(core.describe(future)).startswith("is not valid before ")
-    assert core.validity_problem(core.describe(fine)) is None
+    assert certinfo.validity_problem(core.describe(expired)).startswith("expired on ")
+    assert certinfo.validity_problem(core.describe(future)).startswith("is not valid before ")
+    assert certinfo.validity_problem(core.describe(fine)) is None
 
 
 def test_chain_problem(ca):
@@ -390,7 +390,7 @@ def test_trust_check_uses_the_bundle(tmp_path, ca):
     bundle = tmp_path / "ca-certificates.crt"
 
     def trusted():
-        return certinfo.start_trust_check(str(cert_file), str(bundle))()
+        return trust.system_trusts(str(cert_file), str(bundle))
     assert trusted() is False  # no bundle
     bundle.write_bytes(b"")
     assert trusted() is False

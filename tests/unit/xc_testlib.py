@@ -18,8 +18,9 @@ sys.path.insert(0, str(CHECKOUT / "tests"))
 
 import certkit  # noqa: E402
 from certkit import fingerprint, load_certs, load_key, name, now, pem, spki  # noqa: E402,F401
-from xivo_certs import cli, state as state_module  # noqa: E402
+from xivo_certs import cli, state as state_module  # noqa: E402,F401 (cli: for conftest)
 from xivo_certs import x509 as core_x509  # noqa: E402
+from xivo_certs.context import TEST_OWNER, Owner  # noqa: E402
 from xivo_certs.paths import Paths  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
@@ -27,7 +28,15 @@ COMMAND = str(CHECKOUT / "bin" / "xivo-certs")
 SHIPPED_HOOKS = CHECKOUT / "bin" / "hooks.d"
 DATA = Path(__file__).resolve().parent / "data"
 REAL_NEW_KEY = core_x509.new_key
-WWW_DATA = 33
+
+# The owners xivo-certs gives its files: root and www-data (33) when the suite runs as root;
+# without root, the test user's ids, injected (in-process: cli.main(owner=); subprocesses:
+# XIVO_CERTS_TEST_OWNER, which xivo-certs ignores when run as root).
+AS_ROOT = os.geteuid() == 0
+UID, GID, WWW_DATA = (0, 0, 33) if AS_ROOT else (os.getuid(), os.getgid(), os.getgid())
+OWNER = Owner(UID, GID, WWW_DATA)
+INJECTED_OWNER = None if AS_ROOT else OWNER  # as root: the process's own (reads the root's /etc/group)
+OWNER_ENV = {TEST_OWNER: f"{UID}:{GID}"}
 CA_PATH = "/usr/share/xivo-certs/ca.crt"
 OVERRIDE_PATH = "/etc/xivo/custom/custom-certificate.yml"
 CONFD_DIRS = ("etc/xivo-dird/conf.d", "etc/xivo-confd/conf.d", "etc/wazo-calld/conf.d",
@@ -79,8 +88,6 @@ class KeyPool:
 POOL = KeyPool()
 
 
-
-
 # --- certificates ----------------------------------------------------------------------------------
 
 def make_cert(key, cn, dns=(), ips=(), issuer=None, issuer_key=None, ca=False, path_length=None,
@@ -124,7 +131,6 @@ class PrivateCA:
             result.append(ca.cert)
             ca = ca.parent
         return result
-
 
 
 def package_like(key, hostname="localhost", dns=None, days=825, not_before=None, not_after=None,
@@ -194,13 +200,15 @@ class Root:
             target.chmod(0o755 if os.access(source, os.X_OK) else 0o644)
 
     def hook_runs(self):
-        """The environment (XIVO_CERTS_* only) of each recorded hook run, in order."""
+        """The environment (XIVO_CERTS_* only, but the suite's own XIVO_CERTS_TEST_OWNER) of each
+        recorded hook run, in order."""
         runs = []
         for run in sorted(self.log.iterdir()):
             variables = {}
             for line in run.read_text().splitlines():
                 key, _, value = line.partition("=")
-                variables[key] = value
+                if key != TEST_OWNER:
+                    variables[key] = value
             runs.append(variables)
         return runs
 
@@ -221,8 +229,8 @@ class Root:
         self.cert.parent.mkdir(parents=True, exist_ok=True)
         self.cert.write_bytes(pem(cert, *chain))
         self.key.write_bytes(pem(key))
-        os.chown(self.cert, 0, gid)
-        os.chown(self.key, 0, gid)
+        os.chown(self.cert, UID, gid)
+        os.chown(self.key, UID, gid)
         self.cert.chmod(cert_mode)
         self.key.chmod(key_mode)
 
@@ -243,7 +251,7 @@ class Root:
     def write_state(self, **values):
         directory = Path(self.paths.state_dir)
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        Path(self.paths.state).write_text(state_module.render(values))
+        Path(self.paths.state).write_text(state_module.render(state_module.State(**values)))
         Path(self.paths.state).chmod(0o600)
 
     def state(self):
@@ -287,7 +295,6 @@ def snapshot(top):
     return result
 
 
-
 # --- running the command ------------------------------------------------------------------------------
 
 class Result:
@@ -302,11 +309,10 @@ class Result:
         return f"Result(code={self.code!r}, out={self.out!r}, err={self.err!r})"
 
 
-
 def command_env(extra=None, path=None):
     env = {"PATH": path or f"{CHECKOUT / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin",
            "PYTHONPATH": str(CHECKOUT), "PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8",
-           "HOME": os.environ.get("HOME", "/root")}
+           "HOME": os.environ.get("HOME", "/root"), **OWNER_ENV}
     env.update(extra or {})
     return env
 
@@ -317,7 +323,6 @@ def run_command(root_dir, *args, env=None, path=None, python_options=(), timeout
                             env=command_env(env, path), capture_output=True, text=True,
                             timeout=timeout, cwd=str(CHECKOUT), stdin=subprocess.DEVNULL)
     return Result(result.returncode, result.stdout, result.stderr)
-
 
 
 def assert_refused(result, path_text, problem_text):

@@ -1,0 +1,87 @@
+"""What every command ends with: record what is in place, and run the hooks when it changed."""
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+from . import files, hooks, pair, state
+from .errors import Problem
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A change the hooks must hear of: their environment, and the claim on `hooks-due` that
+    keeps them owed until they ran (see hooks.claim)."""
+    environment: dict
+    claim: int
+
+
+def settle(ctx, recorded, reason):
+    """Fix hand-copied modes, record what is in place; a Settled when the hooks must run, else None."""
+    files.normalize_modes(ctx.paths, ctx.owner)
+    # The metadata is taken before the contents are read: a file replaced meanwhile then differs
+    # from the record, and the next sync reads it (taken after, it would hide the new file).
+    stamps = state.current_stamps(ctx.paths, ctx.settings.confd_globs)
+    try:
+        found = pair.read(ctx.paths)
+        if found.key_problem:
+            raise Problem(found.key_problem)
+    except Problem:
+        # The files' metadata is recorded (the next syncs stay no-ops until they change), not the
+        # conf.d directories (new ones still get the hooks once the pair is fixed).
+        file_stamps = {key: value for key, value in stamps.items() if key != "confd_dir"}
+        state.write(ctx.paths, ctx.owner, dataclasses.replace(recorded, **file_stamps))
+        raise
+    previous = recorded.fingerprint or ""
+    new = dataclasses.replace(recorded, fingerprint=found.info.fingerprint, **stamps)
+    if previous and new.fingerprint != previous:
+        new = dataclasses.replace(new, changed_at=str(int(time.time())))
+    owed = hooks.owed(ctx.paths)
+    if owed is None and not _news_for_the_hooks(recorded, new):
+        state.write(ctx.paths, ctx.owner, new)
+        return None
+    previous = owed if owed is not None else previous
+    # claimed before the state is written: a crash from here on leaves the hooks owed, not forgotten
+    claim = hooks.claim(ctx.paths, ctx.owner, new.fingerprint, previous)
+    state.write(ctx.paths, ctx.owner, new)
+    return Settled(hook_environment(ctx, found, pair.is_default(found, new), previous, reason), claim)
+
+
+def _news_for_the_hooks(recorded, new):
+    """Whether the hooks must hear of `new`: another certificate, new conf.d directories, or
+    other settings."""
+    return (new.fingerprint != (recorded.fingerprint or "")
+            or not set(new.confd_dir) <= set(recorded.confd_dir)
+            or new.settings_stat != (recorded.settings_stat or ""))
+
+
+def hook_environment(ctx, found, default, previous, reason):
+    info = found.info
+    yes_no = {True: "yes", False: "no"}
+    return {
+        "XIVO_CERTS_ROOT": ctx.paths.root, "XIVO_CERTS_CERT": ctx.paths.cert,
+        "XIVO_CERTS_KEY": ctx.paths.key, "XIVO_CERTS_HOSTNAME": info.primary_name or "",
+        "XIVO_CERTS_NAMES": " ".join(info.names), "XIVO_CERTS_SELF_SIGNED": yes_no[info.self_signed],
+        "XIVO_CERTS_DEFAULT": yes_no[default], "XIVO_CERTS_FINGERPRINT": info.fingerprint,
+        "XIVO_CERTS_PREVIOUS_FINGERPRINT": previous,
+        "XIVO_CERTS_NOT_AFTER": info.not_after.isoformat(), "XIVO_CERTS_REASON": reason,
+        "XIVO_CERTS_RESTART_SERVICES": yes_no[ctx.settings.restart_services],
+    }
+
+
+def run_hooks(ctx, settled, notes, nonfatal=False, quiet=False):
+    """Exit status after running the hooks (none to run is success); `quiet` drops their stdout."""
+    if settled is None:
+        return 0
+    try:
+        failures, said = hooks.run(ctx.paths, ctx.owner, settled.environment, quiet)
+    except Problem as problem:  # untrusted hooks or no run-parts: they stay owed
+        if not nonfatal:
+            raise
+        notes.warn(f"warning: {problem}")
+        return 0
+    notes.err.extend(said)  # run-parts' own lines, as they are
+    hooks.done(ctx.paths, ctx.owner, settled.claim, settled.environment["XIVO_CERTS_FINGERPRINT"])
+    for failure in failures:
+        notes.warn(f"{'warning: ' if nonfatal else ''}hook {failure} failed")
+    return 1 if failures and not nonfatal else 0
