@@ -2,7 +2,6 @@
 returns what the hooks need; the command line runs them once the lock is released (the shipped
 hook calls `xivo-certs override`). What they have to say goes to `notes`."""
 
-import dataclasses
 import os
 
 from . import files, names, override as override_module, pair, settings as settings_module, state
@@ -64,8 +63,8 @@ def _say_left_alone(notes, found, recorded, hostname, reason):
 
 def _remember_answers(recorded, hostname, key_type):
     """debconf's answers, kept for the default certificate to come (the config script reads them)."""
-    return dataclasses.replace(recorded, hostname=hostname or recorded.hostname,
-                               key_type=key_type or recorded.key_type)
+    return recorded._replace(hostname=hostname or recorded.hostname,
+                             key_type=key_type or recorded.key_type)
 
 
 def _check_key_type(key_type):

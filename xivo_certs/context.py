@@ -1,8 +1,8 @@
 """What every command works with: where the files are, who owns them, the settings in force."""
 
+import collections
 import functools
 import os
-from dataclasses import dataclass, field
 
 from . import settings as settings_module
 from .errors import Problem
@@ -13,13 +13,11 @@ TEST_OWNER = "XIVO_CERTS_TEST_OWNER"  # "UID:GID", read only when not run as roo
 WWW_DATA_GID = 33  # static in base-passwd
 
 
-@dataclass(frozen=True)
-class Owner:
+class Owner(collections.namedtuple("Owner", ["uid", "gid", "www_data_gid"])):
     """The owner of the files xivo-certs writes: root, with group www-data for the pair (the
-    daemons read the key). Tests that run without root use their own ids instead."""
-    uid: int
-    gid: int
-    www_data_gid: int
+    daemons read the key). Tests that run without root use their own ids instead. (Plain
+    classes and namedtuples here, not dataclasses: see state.State.)"""
+    __slots__ = ()
 
     @property
     def private(self):
@@ -55,10 +53,9 @@ def www_data_gid(paths):
     return WWW_DATA_GID
 
 
-@dataclass(frozen=True)
 class Context:
-    paths: Paths
-    owner: Owner
+    def __init__(self, paths: Paths, owner: Owner):
+        self.paths, self.owner = paths, owner
 
     @functools.cached_property
     def settings(self):
@@ -73,11 +70,12 @@ def refuse_early(ctx):
     ctx.settings  # noqa: B018 -- loading them is the check
 
 
-@dataclass
 class Notes:
     """What a command has to say, line by line; the command line prints it."""
-    out: list = field(default_factory=list)  # for stdout
-    err: list = field(default_factory=list)  # for stderr
+
+    def __init__(self):
+        self.out: list[str] = []  # for stdout
+        self.err: list[str] = []  # for stderr
 
     def say(self, text):
         self.out.append(f"xivo-certs: {text}")

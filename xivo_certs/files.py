@@ -1,6 +1,5 @@
 """Safe file operations: bounded reads, atomic writes, modes, backups, the lock."""
 
-import contextlib
 import errno
 import fcntl
 import os
@@ -162,13 +161,15 @@ def backup(paths, owner, sources, label=""):
     return target
 
 
-@contextlib.contextmanager
 def locked(paths, owner):
-    """One xivo-certs at a time: a second one waits here."""
+    """One xivo-certs at a time: the lock file, locked; `with` closes it, which unlocks it (a
+    second command waits meanwhile)."""
     ensure_private_dir(paths.state_dir, owner)
     fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    lock = os.fdopen(fd, "rb", buffering=0)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+    except BaseException:
+        lock.close()
+        raise
+    return lock

@@ -1,6 +1,5 @@
 """The pair in place: read it, tell the package's own certificate from an admin's, make a new default."""
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -69,9 +68,9 @@ def regeneration_reasons(found, settings, hostname=None, key_type=None):
 
 def adopted_state(found, recorded):
     """The record that makes `found` the package's own default certificate."""
-    return dataclasses.replace(
-        recorded, hostname=hostname_of(found, recorded), key_type=found.info.key_type,
-        generated_fingerprint=found.info.fingerprint, generated_pem_sha256=found.pem_sha256)
+    return recorded._replace(hostname=hostname_of(found, recorded), key_type=found.info.key_type,
+                             generated_fingerprint=found.info.fingerprint,
+                             generated_pem_sha256=found.pem_sha256)
 
 
 def make_default(paths, owner, notes, recorded, hostname, key_type, extra_names, days):
@@ -79,9 +78,9 @@ def make_default(paths, owner, notes, recorded, hostname, key_type, extra_names,
     key = x509.new_key(key_type)
     cert = x509.self_signed(key, hostname, extra_names, days)
     pem = x509.certs_pem([cert])
-    new = dataclasses.replace(recorded, hostname=hostname, key_type=key_type, san=tuple(extra_names),
-                              generated_fingerprint=x509.fingerprint(cert),
-                              generated_pem_sha256=hashlib.sha256(pem).hexdigest())
+    new = recorded._replace(hostname=hostname, key_type=key_type, san=tuple(extra_names),
+                            generated_fingerprint=x509.fingerprint(cert),
+                            generated_pem_sha256=hashlib.sha256(pem).hexdigest())
     transaction.write_pair(paths, owner, x509.key_pem(key), pem, state.render(new))
     notes.say(f"generated a self-signed certificate for {hostname} "
               f"({key_type}, valid until {x509.describe(cert).not_after:%Y-%m-%d})")

@@ -1,6 +1,6 @@
 """Settings from /etc/xivo-certs/xivo-certs.conf: `key = value` lines, `#` comments."""
 
-from dataclasses import dataclass
+import collections
 
 from .errors import Problem
 
@@ -19,14 +19,10 @@ IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 GLOB_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.*/")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The settings in force."""
-    days: int
-    renew_days: int
-    services: tuple  # (service, verify key) pairs
-    confd_globs: tuple
-    restart_services: bool
+# The settings in force: days and renew_days (int), services ((service, verify key) pairs),
+# confd_globs (tuple), restart_services (bool). A namedtuple, as state.State, for the no-op sync.
+Settings = collections.namedtuple("Settings", ["days", "renew_days", "services", "confd_globs",
+                                               "restart_services"])
 
 
 def load(path):

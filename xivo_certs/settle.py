@@ -1,6 +1,5 @@
 """What every command ends with: record what is in place, and run the hooks when it changed."""
 
-import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -30,12 +29,12 @@ def settle(ctx, recorded, reason):
         # The files' metadata is recorded (the next syncs stay no-ops until they change), not the
         # conf.d directories (new ones still get the hooks once the pair is fixed).
         file_stamps = {key: value for key, value in stamps.items() if key != "confd_dir"}
-        state.write(ctx.paths, ctx.owner, dataclasses.replace(recorded, **file_stamps))
+        state.write(ctx.paths, ctx.owner, recorded._replace(**file_stamps))
         raise
     previous = recorded.fingerprint or ""
-    new = dataclasses.replace(recorded, fingerprint=found.info.fingerprint, **stamps)
+    new = recorded._replace(fingerprint=found.info.fingerprint, **stamps)
     if previous and new.fingerprint != previous:
-        new = dataclasses.replace(new, changed_at=str(int(time.time())))
+        new = new._replace(changed_at=str(int(time.time())))
     owed = hooks.owed(ctx.paths)
     if owed is None and not _news_for_the_hooks(recorded, new):
         state.write(ctx.paths, ctx.owner, new)

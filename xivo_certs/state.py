@@ -1,27 +1,23 @@
 """The state file: plain `key=value` lines, so POSIX sh (debconf config, postrm) can read it too."""
 
-import dataclasses
-from dataclasses import dataclass
+import collections
 
 from . import files
 
 LIST_KEYS = ("confd_dir", "san")
 
+# A namedtuple rather than a dataclass: `sync` reads the state after every apt run, and importing
+# dataclasses (inspect, ast) would cost more than that whole no-op sync may take (make bench).
+_Fields = collections.namedtuple("_Fields", [
+    "hostname", "key_type", "san", "generated_fingerprint", "generated_pem_sha256",
+    "fingerprint", "cert_stat", "key_stat", "settings_stat", "confd_dir", "changed_at",
+], defaults=(None, None, (), None, None, None, None, None, None, (), None))
 
-@dataclass(frozen=True)
-class State:
-    """What xivo-certs recorded. None (or an empty tuple) is a key the file does not hold."""
-    hostname: str | None = None
-    key_type: str | None = None
-    san: tuple = ()
-    generated_fingerprint: str | None = None
-    generated_pem_sha256: str | None = None
-    fingerprint: str | None = None
-    cert_stat: str | None = None
-    key_stat: str | None = None
-    settings_stat: str | None = None
-    confd_dir: tuple = ()
-    changed_at: str | None = None
+
+class State(_Fields):
+    """What xivo-certs recorded: strings, tuples of strings for LIST_KEYS; None (or an empty
+    tuple) is a key the file does not hold. Change one with `state._replace(key=value)`."""
+    __slots__ = ()
 
     def recorded_stamps(self):
         """The recorded metadata, as current_stamps gives it for the files in place."""
@@ -29,7 +25,7 @@ class State:
                 "settings_stat": self.settings_stat or "", "confd_dir": self.confd_dir}
 
 
-KEYS = tuple(field.name for field in dataclasses.fields(State))
+KEYS = State._fields
 
 
 def read(path):
