@@ -135,7 +135,7 @@ def check_consistent(root):
     check_modes(root)
     cert_fingerprint = fingerprint(cert)
     state = root.state()
-    assert state.get("fingerprint") == cert_fingerprint, "the state does not record the certificate"
+    assert state.fingerprint == cert_fingerprint, "the state does not record the certificate"
     plan = expected_override(root)
     links = [d / LINK_NAME for d in root.confd_dirs()]
     if plan.needed and plan.text:

@@ -66,7 +66,7 @@ class Worker:
         return self.root.cert.read_bytes(), self.root.key.read_bytes()
 
     def is_default(self):
-        return self.root.state().get("generated_fingerprint") == \
+        return self.root.state().generated_fingerprint == \
             fingerprint_of(self.root.cert.read_bytes())
 
     def other_admin(self):

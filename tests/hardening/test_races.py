@@ -135,8 +135,8 @@ def test_burst_of_200_changes_then_sync_converges(tmp_path):
 def test_certificate_replaced_while_sync_reads_it(tmp_path, monkeypatch):
     """sync reads the pair, then it is replaced by hand before the state is written: the state must
     not record the new files' metadata with the old fingerprint (the next syncs would be blind)."""
-    import sys
-    from xivo_certs import actions, pair, state
+    from xivo_certs import pair, state, sync
+    from xivo_certs.context import Context, process_owner
     from xivo_certs.paths import Paths
 
     root = make_root(tmp_path / "root")
@@ -154,7 +154,7 @@ def test_certificate_replaced_while_sync_reads_it(tmp_path, monkeypatch):
 
     by_hand(first.pem, first.key_bytes)  # the same pair, new inodes: sync has to read it
     moments = {"read": False, "replaced": False}
-    real_read, real_signatures, real_write = pair.read, actions.current_signatures, state.write
+    real_read, real_stamps, real_write = pair.read, state.current_stamps, state.write
 
     def replace_once():
         if moments["read"] and not moments["replaced"]:
@@ -162,24 +162,23 @@ def test_certificate_replaced_while_sync_reads_it(tmp_path, monkeypatch):
             by_hand(second.pem, second.key_bytes)
 
     def read(paths):
-        found = real_read(paths)
-        found.key_problem  # the key too (read lazily)
+        found = real_read(paths)  # the key too
         moments["read"] = True
         return found
 
-    def signatures(ctx):  # the replacement lands between reading and taking the metadata...
+    def stamps(paths, confd_globs):  # the replacement lands between reading and taking the metadata...
         replace_once()
-        return real_signatures(ctx)
+        return real_stamps(paths, confd_globs)
 
-    def write(paths, recorded):  # ... or, at the latest, just before the state is written
+    def write(paths, owner, recorded):  # ... or, at the latest, just before the state is written
         replace_once()
-        return real_write(paths, recorded)
+        return real_write(paths, owner, recorded)
 
     monkeypatch.setattr(pair, "read", read)
-    monkeypatch.setattr(actions, "current_signatures", signatures)
+    monkeypatch.setattr(state, "current_stamps", stamps)
     monkeypatch.setattr(state, "write", write)
-    monkeypatch.setattr(sys, "stdout", open(os.devnull, "w"))
-    actions.sync(actions.Context(Paths(str(root.path))))  # (its hooks are not run here)
+    paths = Paths(str(root.path))
+    sync.sync(Context(paths, process_owner(paths)))  # (its hooks are not run here)
     monkeypatch.undo()
     assert moments["replaced"]
     result = root.run("sync")

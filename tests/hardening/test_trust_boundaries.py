@@ -267,5 +267,5 @@ def test_hand_copied_certificate_with_shell_code_names(admin_root):
     loaded = yaml.safe_load(root.override.read_text())
     assert {section["host"] for section in loaded.values()} == {"pbx.example.com"}
     assert all(set(section) <= {"host", "verify", "verify_certificate"} for section in loaded.values())
-    assert root.state()["fingerprint"]
+    assert root.state().fingerprint
     check_consistent(root)

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from hardening_lib import AdminPair, check_consistent, make_ca, make_cert, make_root, new_key
 from support.certs import cert_pem
-from xivo_certs import certinfo, names, override, settings as settings_module, x509
+from xivo_certs import names, override, settings as settings_module, trust, x509
 from xivo_certs.paths import CA, Paths
 
 EXAMPLES = int(os.environ.get("XIVO_CERTS_HYPOTHESIS", "100"))
@@ -121,7 +121,7 @@ def test_plan_for_any_certificate_contents(dns, cn, ips):
                         raw_names=True, san=bool(dns or ips))
     settings_ = settings_module.load("/nonexistent")
     paths = Paths("/nonexistent-root")
-    with mock.patch.object(certinfo, "start_trust_check", return_value=lambda: False):
+    with mock.patch.object(trust, "system_trusts", return_value=False):
         plan = override.plan(paths, settings_, [cert, PROPERTY_CA.cert])
     covers_localhost = any(n.lower().rstrip(".") == "localhost" for n in dns) if (dns or ips) else \
         cn.lower().rstrip(".") == "localhost"
@@ -166,7 +166,7 @@ def test_generate_records_exactly_the_names(tmp_path_factory, host, extra):
     result = root.run(*args)
     assert result.returncode == 0, result.stderr
     recorded = root.state()
-    assert recorded["hostname"] == host
+    assert recorded.hostname == host
     lines = root.paths.state and open(root.paths.state).read().splitlines()
     keys = {line.partition("=")[0] for line in lines}
     assert keys <= {"hostname", "key_type", "san", "generated_fingerprint", "generated_pem_sha256",

@@ -2,6 +2,7 @@
 name and exit code, untrusted hooks not run, the environment, once per change, never on a no-op."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -138,10 +139,12 @@ def test_hooks_run_once_per_change_and_never_on_a_no_op(root, xc):
 
 
 def test_the_hook_environment_is_the_documented_one(root, xc):
-    # every variable README.md lists, and no other XIVO_CERTS_ one
-    readme = (CHECKOUT / "README.md").read_text()
-    documented = {word.strip().strip("`") for line in readme.splitlines()
-                  if line.startswith("| XIVO_CERTS_") for word in line.split("|")[1].split(",")}
+    # every variable the man page's HOOKS section lists, and no other XIVO_CERTS_ one (the
+    # ENVIRONMENT section's XIVO_CERTS_TEST_OWNER is no hook's)
+    pod = (CHECKOUT / "xivo-certs.8.pod").read_text()
+    hooks = pod.split("\n=head1 HOOKS\n", 1)[1].split("\n=head1 ", 1)[0]
+    documented = {m for line in hooks.splitlines() if line.startswith("=item B<XIVO_CERTS_")
+                  for m in re.findall(r"B<(XIVO_CERTS_[A-Z_]+)>", line)}
     assert documented == set(HOOK_VARIABLES)
     assert xc("ensure", "--reason", "reconfigure").code == 0
     [run] = root.hook_runs()
