@@ -11,10 +11,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
-from xc_testlib import (CA_PATH, CONFD_DIRS, GID, HOOK_VARIABLES, OVERRIDE_PATH, UID, WWW_DATA, fingerprint,
-                        load_key, now, owner_mode, package_like, pem, sha256_file, spki)
+from support.asserts import owner_mode
+from support.certs import DAY, load_key, now, package_like, pem
+from support.facts import fingerprint, sha256_file, spki
+from support.layout import CA as CA_PATH, HOOK_VARIABLES, OVERRIDE as OVERRIDE_PATH
+from support.owners import GID, UID, WWW_DATA
+from xc_testlib import CONFD_DIRS
 
-DAY = datetime.timedelta(days=1)
 ALL_LINKED = {d: OVERRIDE_PATH for d in CONFD_DIRS}
 NO_LINKS = {d: None for d in CONFD_DIRS}
 
@@ -630,8 +633,8 @@ def test_a_symlinked_admin_pair_is_left_as_it_is(root, xc, ca, tmp_path):
 
 
 def snapshot_of(directory):
-    from xc_testlib import snapshot
-    return snapshot(directory)
+    from support.snapshots import snapshot
+    return snapshot(directory, inodes=False)
 
 
 def test_a_failed_sync_is_reported_once_then_sync_compares_metadata_only(root, xc, keys):

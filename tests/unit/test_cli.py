@@ -7,9 +7,13 @@ import subprocess
 
 import pytest
 
-from xc_testlib import (AS_ROOT, CA_PATH, CHECKOUT, COMMAND, CONFD_DIRS, GID, HOOK_VARIABLES, OVERRIDE_PATH,
-                        OWNER_ENV, PYTHON, UID, WWW_DATA, command_env, fingerprint, load_key, owner_mode, pem,
-                        spki)
+from support.asserts import owner_mode
+from support.certs import load_key, pem
+from support.command import environment as command_env
+from support.facts import fingerprint, spki
+from support.layout import CA as CA_PATH, CHECKOUT, COMMAND, HOOK_VARIABLES, OVERRIDE as OVERRIDE_PATH, PYTHON
+from support.owners import AS_ROOT, GID, OWNER_ENV, UID, WWW_DATA
+from xc_testlib import CONFD_DIRS
 
 ALL_LINKED = {d: OVERRIDE_PATH for d in CONFD_DIRS}
 NO_LINKS = {d: None for d in CONFD_DIRS}
@@ -61,7 +65,7 @@ def imported_modules(importtime_stderr):
 
 
 def test_a_no_op_sync_imports_neither_cryptography_nor_yaml(root, cmd, keys):
-    from xc_testlib import package_like
+    from support.certs import package_like
     key = keys.get("ec:p256")
     root.put_pair(package_like(key), key)
     assert cmd("sync").code == 0  # records the pair (this one parses it)
@@ -175,7 +179,7 @@ def test_usage_errors_exit_2_in_one_line(root, cmd, args, text):
 
 
 def test_sync_refuses_a_mismatched_pair_and_runs_no_hook(root, cmd, keys):
-    from xc_testlib import package_like
+    from support.certs import package_like
     key, other = keys.distinct("rsa:2048", 2)
     root.put_pair(package_like(key), other)
     one_line_refusal(cmd("sync"), root.key, "does not match the certificate")
@@ -183,7 +187,7 @@ def test_sync_refuses_a_mismatched_pair_and_runs_no_hook(root, cmd, keys):
 
 
 def test_no_run_parts_on_path(root, cmd, keys, tmp_path):
-    from xc_testlib import package_like
+    from support.certs import package_like
     key = keys.get("ec:p256")
     root.put_pair(package_like(key), key)
     bindir = tmp_path / "bin"

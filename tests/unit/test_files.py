@@ -12,8 +12,12 @@ import pytest
 
 from xivo_certs import context, files, state, transaction
 from xivo_certs.errors import Problem
-from xc_testlib import (AS_ROOT, COMMAND, GID, OWNER, PYTHON, UID, WWW_DATA, command_env, fingerprint,
-                        load_certs, owner_mode, package_like, pem)
+from support.asserts import owner_mode
+from support.certs import load_certs, package_like, pem
+from support.command import environment as command_env
+from support.facts import fingerprint
+from support.layout import COMMAND, PYTHON
+from support.owners import AS_ROOT, GID, OWNER, UID, WWW_DATA
 
 
 # --- reading input ---------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ import subprocess
 
 import pytest
 
-from xc_testlib import AS_ROOT, CHECKOUT, HOOK_VARIABLES, SHIPPED_HOOKS, fingerprint
+from support.facts import fingerprint
+from support.layout import CHECKOUT, HOOK_VARIABLES, SHIPPED_HOOKS
+from support.owners import AS_ROOT
 
 ORDER_HOOK = """#!/bin/sh
 echo {name} >> "{log}"

@@ -10,8 +10,11 @@ import yaml
 
 from xivo_certs import override, settings as settings_module
 from xivo_certs.context import Notes
-from xc_testlib import (CA_PATH, CONFD_DIRS, GID, OVERRIDE_PATH, OWNER, SERVICES, UID, WWW_DATA, owner_mode,
-                        package_like, pem)
+from support.asserts import owner_mode
+from support.certs import package_like, pem
+from support.layout import CA as CA_PATH, OVERRIDE as OVERRIDE_PATH, SERVICES
+from support.owners import GID, OWNER, UID, WWW_DATA
+from xc_testlib import CONFD_DIRS
 
 DEFAULTS = settings_module.load("/nonexistent")
 LINK = "010-custom-certificate.yml"

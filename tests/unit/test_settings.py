@@ -4,7 +4,8 @@ import pytest
 
 from xivo_certs import settings
 from xivo_certs.errors import Problem
-from xc_testlib import SERVICES, pem
+from support.certs import pem
+from support.layout import SERVICES
 
 
 def write(tmp_path, text):

@@ -7,10 +7,12 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 
 from xivo_certs import override
-from xc_testlib import (AS_ROOT, CA_PATH, CONFD_DIRS, OVERRIDE_PATH, UID, WWW_DATA, fingerprint, now,
-                        package_like)
+from support.certs import DAY, now, package_like
+from support.facts import fingerprint
+from support.layout import CA as CA_PATH, OVERRIDE as OVERRIDE_PATH
+from support.owners import AS_ROOT, UID, WWW_DATA
+from xc_testlib import CONFD_DIRS
 
-DAY = datetime.timedelta(days=1)
 LINK = "010-custom-certificate.yml"
 REQUIRED = {"cert_path", "key_path", "subject_cn", "names", "ip_addresses", "issuer_cn", "self_signed",
             "default", "not_after", "days_left", "key_type", "fingerprint_sha256", "key_matches",

@@ -1,15 +1,12 @@
 """xivo_certs.validate: the checks on an admin's certificate, key and chain before `install`."""
 
-import datetime
-
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 
 from xivo_certs import validate
 from xivo_certs.errors import Problem
-from xc_testlib import fingerprint, make_cert, now, pem, spki
-
-DAY = datetime.timedelta(days=1)
+from support.certs import DAY, make_cert, name, now, pem
+from support.facts import fingerprint, spki
 
 
 @pytest.fixture
@@ -62,7 +59,7 @@ def test_der_certificate_and_key_traditional_and_ec_keys(ca, files_of, keys):
 
 def test_a_self_signed_admin_certificate_is_accepted(keys, files_of):
     key = keys.get("ec:p256")
-    cert = make_cert(key, "pbx.example.test", dns=("pbx.example.test",))
+    cert = make_cert(key, name("pbx.example.test"), dns=("pbx.example.test",))
     f = files_of(cert=pem(cert), key=pem(key))
     assert len(validate.admin_pair(f["cert"], f["key"])[0]) == 1
 
@@ -149,9 +146,10 @@ def test_refusals_name_the_file_and_the_problem(ca, keys, files_of, case):
 
 def test_an_expired_chain_certificate_is_refused(ca, keys, files_of):
     old_ca_key = keys.get("ec:p256")
-    old_ca = make_cert(old_ca_key, "Old CA", ca=True, not_before=now() - 900 * DAY, not_after=now() - DAY)
+    old_ca = make_cert(old_ca_key, name("Old CA"), ca=True, not_before=now() - 900 * DAY,
+                       not_after=now() - DAY)
     leaf_key = keys.get("rsa:2048")
-    leaf = make_cert(leaf_key, "pbx.example.test", dns=("pbx.example.test",), issuer=old_ca,
+    leaf = make_cert(leaf_key, name("pbx.example.test"), dns=("pbx.example.test",), issuer=old_ca,
                      issuer_key=old_ca_key, not_before=now() - 10 * DAY, days=100)
     f = files_of(cert=pem(leaf), key=pem(leaf_key), chain=pem(old_ca))
     with pytest.raises(Problem, match=f"^{f['chain']}: chain certificate 2 expired on "):

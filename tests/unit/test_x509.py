@@ -15,9 +15,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from xivo_certs import certinfo, trust, x509 as core
 from xivo_certs.errors import Problem
-from xc_testlib import REAL_NEW_KEY, fingerprint, make_cert, now, package_like, pem, spki
+from support.certs import DAY, make_cert, name, now, package_like, pem
+from support.facts import fingerprint, spki
 
-DAY = datetime.timedelta(days=1)
+REAL_NEW_KEY = core.new_key  # the suite's fixture hands out pooled keys in its place
 
 
 # --- making the default pair ---------------------------------------------------------------------
@@ -275,7 +276,7 @@ def test_describe_a_ca_issued_leaf(ca):
 
 def test_describe_self_signed_and_legacy(keys):
     key = keys.get("rsa:1024")
-    legacy = make_cert(key, "localhost", san=False, hash_alg=hashes.SHA1())
+    legacy = make_cert(key, name("localhost"), san=False, hash_alg=hashes.SHA1())
     info = core.describe(legacy)
     assert info.self_signed and not info.has_san and info.names == ()
     assert info.primary_name == "localhost"  # the CN, when there is no SAN
@@ -298,7 +299,7 @@ def test_a_san_hides_the_cn(ca):
 
 def test_not_self_signed_when_subject_equals_issuer_but_signature_does_not_match(keys):
     one, other = keys.distinct("ec:p256", 2)
-    forged = make_cert(one, "localhost", dns=("localhost",), issuer=make_cert(other, "localhost"),
+    forged = make_cert(one, name("localhost"), dns=("localhost",), issuer=make_cert(other, name("localhost")),
                        issuer_key=other)
     assert forged.subject == forged.issuer
     assert core.describe(forged).self_signed is False
@@ -357,9 +358,9 @@ def test_weaknesses_of_a_good_certificate_are_none(keys):
 
 def test_validity_problem(keys):
     key = keys.get("ec:p256")
-    expired = make_cert(key, "x", not_before=now() - 30 * DAY, not_after=now() - DAY)
-    future = make_cert(key, "x", not_before=now() + 2 * DAY, days=30)
-    fine = make_cert(key, "x")
+    expired = make_cert(key, name("x"), not_before=now() - 30 * DAY, not_after=now() - DAY)
+    future = make_cert(key, name("x"), not_before=now() + 2 * DAY, days=30)
+    fine = make_cert(key, name("x"))
     assert certinfo.validity_problem(core.describe(expired)).startswith("expired on ")
     assert certinfo.validity_problem(core.describe(future)).startswith("is not valid before ")
     assert certinfo.validity_problem(core.describe(fine)) is None
@@ -377,8 +378,7 @@ def test_chain_problem(ca):
 
 def test_chain_problem_checks_signatures_not_only_names(ca, keys):
     leaf, _ = ca.leaf()
-    impostor = make_cert(ec.generate_private_key(ec.SECP256R1()), "xivo-certs Test Root CA", ca=True,
-                         subject=ca.cert.subject)
+    impostor = make_cert(ec.generate_private_key(ec.SECP256R1()), ca.cert.subject, ca=True)
     assert core.chain_problem([leaf, impostor]).startswith("chain out of order")
 
 
