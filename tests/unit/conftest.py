@@ -1,11 +1,12 @@
-"""Fixtures of the unit suite: a temporary root per test, keys made once per session, a private
-test CA, and the `xivo-certs` command run in-process (`xc`) or as a subprocess (`cmd`).
+"""Fixtures of the unit suite: a temporary root per test, keys made once per session, private
+test CAs, and the `xivo-certs` command run in-process (`xc`) or as a subprocess (`cmd`).
 
 Run with Debian's interpreter only: /usr/bin/python3 -m pytest tests/unit (python3-cryptography 38),
 as root or not: without root, xivo-certs gives its files the test user's ids (support.owners).
 The unit suite's own helpers are in xc_testlib.py, the shared ones in tests/support.
 """
 
+import functools
 import os
 import sys
 
@@ -18,6 +19,7 @@ os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(
 
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 
+from support import chains  # noqa: E402
 from support.layout import CHECKOUT  # noqa: E402
 from support.owners import INJECTED_OWNER, OWNER_ENV  # noqa: E402
 from support.pool import POOL, PrivateCA  # noqa: E402
@@ -64,7 +66,28 @@ def pooled_new_key(monkeypatch):
 
 @pytest.fixture(scope="session")
 def ca():
+    """A private CA (hand-made, EC keys from the pool): for leaves with chosen dates, hashes, keys,
+    extensions or names."""
     return PrivateCA(POOL)
+
+
+@pytest.fixture(scope="session")
+def ordinary_ca():
+    """A private CA from trustme (support.chains): for ordinary chains, CA or intermediate to leaf."""
+    return chains.CA("xivo-certs unit tests")
+
+
+@pytest.fixture(scope="session")
+def issued(ordinary_ca):
+    """issued(*names, intermediate=False): a leaf for `names` (a support.chains.Leaf; its `chain` is
+    the intermediate, if any), issued by ordinary_ca or by its one intermediate. trustme makes a new
+    RSA key for each, which is slow: the same arguments give the same leaf for the whole session."""
+    middle = functools.cache(ordinary_ca.intermediate)
+
+    @functools.cache
+    def issue(*names, intermediate=False):
+        return (middle() if intermediate else ordinary_ca).issue(*names)
+    return issue
 
 
 @pytest.fixture

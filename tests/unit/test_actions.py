@@ -158,9 +158,9 @@ def test_ensure_regenerates_the_default_certificate(root, xc, keys, case, record
         assert root.backups() == []
 
 
-def test_ensure_leaves_an_admin_certificate_byte_for_byte_and_says_so(root, xc, ca):
-    leaf, key = ca.leaf(("pbx.example.test",))
-    root.put_pair(leaf, key, chain=[ca.cert])
+def test_ensure_leaves_an_admin_certificate_byte_for_byte_and_says_so(root, xc, ordinary_ca, issued):
+    leaf, key = issued("pbx.example.test").pair
+    root.put_pair(leaf, key, chain=[ordinary_ca.cert])
     root.write_state(hostname="localhost", key_type="rsa:2048", generated_fingerprint="00" * 32)
     before = (root.cert.read_bytes(), root.key.read_bytes())
     result = xc("ensure", "--hostname", "voip.example.com", "--key-type", "ec:p384",
@@ -257,8 +257,8 @@ def test_generate_every_key_type(root, xc, key_type, hash_name, pooled_new_key):
     assert pooled_new_key == [key_type]
 
 
-def test_generate_refuses_to_replace_an_admin_certificate_without_force(root, xc, ca):
-    leaf, key = ca.leaf()
+def test_generate_refuses_to_replace_an_admin_certificate_without_force(root, xc, issued):
+    leaf, key = issued("pbx.example.test").pair
     root.put_pair(leaf, key)
     root.lock_ready()
     before = root.snapshot()
@@ -270,9 +270,9 @@ def test_generate_refuses_to_replace_an_admin_certificate_without_force(root, xc
     assert root.hook_runs() == []
 
 
-def test_generate_force_backs_up_the_admin_pair(root, xc, ca):
-    leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert])
+def test_generate_force_backs_up_the_admin_pair(root, xc, ordinary_ca, issued):
+    leaf, key = issued("pbx.example.test").pair
+    root.put_pair(leaf, key, chain=[ordinary_ca.cert])
     cert_bytes, key_bytes = root.cert.read_bytes(), root.key.read_bytes()
     result = xc("generate", "--force")
     assert result.code == 0, result
@@ -293,17 +293,18 @@ def test_generate_force_backs_up_the_admin_pair(root, xc, ca):
 # --- install ----------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def admin_files(tmp_path, ca):
+def admin_files(tmp_path, ordinary_ca, issued):
     """cert, key and chain files of a leaf issued by an intermediate of the private CA."""
-    middle = ca.intermediate()
-    leaf, key = middle.leaf(("pbx.example.test", "voip.example.test"))
+    admin = issued("pbx.example.test", "voip.example.test", intermediate=True)
+    leaf, key = admin.pair
+    [middle] = admin.chain
     (tmp_path / "in").mkdir()
     paths = {"cert": tmp_path / "in/pbx.crt", "key": tmp_path / "in/pbx.key",
              "chain": tmp_path / "in/chain.pem"}
     paths["cert"].write_bytes(pem(leaf))
     paths["key"].write_bytes(pem(key))
-    paths["chain"].write_bytes(pem(middle.cert, ca.cert))
-    return {"leaf": leaf, "leaf_key": key, "middle": middle.cert, "root": ca.cert, **paths}
+    paths["chain"].write_bytes(pem(middle, ordinary_ca.cert))
+    return {"leaf": leaf, "leaf_key": key, "middle": middle, "root": ordinary_ca.cert, **paths}
 
 
 def test_install_a_private_ca_certificate(root, xc, admin_files):
@@ -346,8 +347,8 @@ def test_install_a_system_trusted_certificate(root, xc, admin_files):
     assert not os.path.lexists(root / CA_PATH)
 
 
-def test_install_over_an_admin_pair_backs_it_up(root, xc, admin_files, ca):
-    old, old_key = ca.leaf(("old.example.test",))
+def test_install_over_an_admin_pair_backs_it_up(root, xc, admin_files, issued):
+    old, old_key = issued("old.example.test").pair
     root.put_pair(old, old_key)
     cert_bytes = root.cert.read_bytes()
     assert xc("install", "--cert", admin_files["cert"], "--key", admin_files["key"],
@@ -494,8 +495,8 @@ def test_renew_refuses_an_admin_certificate_inside_the_window(root, xc, ca):
     assert root.snapshot() == before
 
 
-def test_renew_leaves_an_admin_certificate_outside_the_window(root, xc, ca):
-    leaf, key = ca.leaf()
+def test_renew_leaves_an_admin_certificate_outside_the_window(root, xc, issued):
+    leaf, key = issued("pbx.example.test").pair
     root.put_pair(leaf, key)
     before = (root.cert.read_bytes(), root.key.read_bytes())
     assert xc("renew").code == 0
@@ -513,11 +514,11 @@ def test_sync_with_nothing_to_do_changes_nothing_and_runs_no_hook(root, xc):
     assert len(root.hook_runs()) == 1
 
 
-def test_sync_notices_a_pair_copied_by_hand_and_fixes_its_modes(root, xc, ca):
+def test_sync_notices_a_pair_copied_by_hand_and_fixes_its_modes(root, xc, ordinary_ca, issued):
     assert xc("ensure").code == 0
     default = root.certs()[0]
-    leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert], key_mode=0o644, cert_mode=0o600, gid=GID)
+    leaf, key = issued("pbx.example.test").pair
+    root.put_pair(leaf, key, chain=[ordinary_ca.cert], key_mode=0o644, cert_mode=0o600, gid=GID)
     result = xc("sync")
     assert result.code == 0, result
     assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)
@@ -531,10 +532,10 @@ def test_sync_notices_a_pair_copied_by_hand_and_fixes_its_modes(root, xc, ca):
     assert root.snapshot() == before and len(root.hook_runs()) == 2
 
 
-def test_sync_runs_the_hooks_once_for_a_new_conf_d_directory(root, xc, ca):
+def test_sync_runs_the_hooks_once_for_a_new_conf_d_directory(root, xc, ordinary_ca, issued):
     root.ship_hooks()
-    leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert])
+    leaf, key = issued("pbx.example.test").pair
+    root.put_pair(leaf, key, chain=[ordinary_ca.cert])
     assert xc("sync").code == 0
     assert root.links() == ALL_LINKED
     (root / "etc/wazo-newd/conf.d").mkdir(parents=True)
@@ -610,10 +611,10 @@ def test_ensure_keeps_an_orphan_key_before_generating(root, xc, keys):
     assert_pair_in_place(root)
 
 
-def test_a_symlinked_admin_pair_is_left_as_it_is(root, xc, ca, tmp_path):
-    leaf, key = ca.leaf()
+def test_a_symlinked_admin_pair_is_left_as_it_is(root, xc, ordinary_ca, issued, tmp_path):
+    leaf, key = issued("pbx.example.test").pair
     (tmp_path / "le").mkdir()
-    (tmp_path / "le/cert.pem").write_bytes(pem(leaf, ca.cert))
+    (tmp_path / "le/cert.pem").write_bytes(pem(leaf, ordinary_ca.cert))
     (tmp_path / "le/key.pem").write_bytes(pem(key))
     root.cert.parent.mkdir(parents=True)
     root.cert.symlink_to(tmp_path / "le/cert.pem")
@@ -661,9 +662,9 @@ def test_a_removed_conf_d_directory_is_recorded_without_hooks(root, xc):
 
 
 @pytest.mark.parametrize("damage", ["cert is a symlink", "cert is garbage", "key is missing"])
-def test_ensure_warns_once_about_an_admins_unusable_pair_and_exits_0(root, xc, ca, tmp_path, damage):
+def test_ensure_warns_once_about_an_admins_unusable_pair_and_exits_0(root, xc, issued, tmp_path, damage):
     """postinst runs ensure: an admin's broken pair must not fail the install, nor be touched."""
-    cert, key = ca.leaf(dns=("pbx.example.test",))
+    cert, key = issued("pbx.example.test").pair
     root.put_pair(cert, key)
     root.write_state(hostname="localhost", generated_fingerprint="0" * 64)
     if damage == "cert is a symlink":

@@ -89,22 +89,23 @@ def test_a_no_op_sync_imports_neither_cryptography_nor_yaml(root, cmd, keys):
     assert len(root.hook_runs()) == 1
 
 
-def test_install_a_private_ca_certificate_then_revert(root, cmd, ca, tmp_path):
+def test_install_a_private_ca_certificate_then_revert(root, cmd, ordinary_ca, issued, tmp_path):
     root.ship_hooks()
-    middle = ca.intermediate()
-    leaf, key = middle.leaf(("pbx.example.test",))
+    admin = issued("pbx.example.test", intermediate=True)
+    leaf, key = admin.pair
+    [middle] = admin.chain
     (tmp_path / "c.pem").write_bytes(pem(leaf))
     (tmp_path / "k.pem").write_bytes(pem(key))
-    (tmp_path / "chain.pem").write_bytes(pem(middle.cert, ca.cert))
+    (tmp_path / "chain.pem").write_bytes(pem(middle, ordinary_ca.cert))
     result = cmd("install", "--cert", tmp_path / "c.pem", "--key", tmp_path / "k.pem",
                  "--chain", tmp_path / "chain.pem")
     assert result.code == 0, result
-    assert root.cert.read_bytes() == pem(leaf, middle.cert, ca.cert)
+    assert root.cert.read_bytes() == pem(leaf, middle, ordinary_ca.cert)
     assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)
     overrides = root.override_yaml()
     assert overrides["consul"] == {"host": "pbx.example.test", "verify": CA_PATH}
     assert overrides["websocketd"] == {"host": "pbx.example.test", "verify_certificate": CA_PATH}
-    assert (root / CA_PATH).read_bytes() == pem(ca.cert)
+    assert (root / CA_PATH).read_bytes() == pem(ordinary_ca.cert)
     assert root.links() == ALL_LINKED
     assert "change them to pbx.example.test" in result.out + result.err  # the hook's advice
     [run] = root.hook_runs()

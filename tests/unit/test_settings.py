@@ -92,17 +92,17 @@ def test_the_command_refuses_bad_settings_and_changes_nothing(root, xc, keys):
     assert root.snapshot() == before
 
 
-def test_days_and_services_settings_shape_what_is_written(root, xc, ca):
+def test_days_and_services_settings_shape_what_is_written(root, xc, ordinary_ca, issued):
     (root / "etc/xivo-certs/xivo-certs.conf").write_text(
         "days = 100\nservices = consul:verify dird\nconfd_globs = /etc/wazo-*/conf.d\n")
     assert xc("ensure").code == 0
     cert = root.certs()[0]
     assert (cert.not_valid_after - cert.not_valid_before).days == 100
 
-    leaf, key = ca.leaf(("pbx.example.test",))
+    leaf = issued("pbx.example.test")
     (root / "tmp").mkdir()
-    (root / "tmp/c.pem").write_bytes(pem(leaf, ca.cert))
-    (root / "tmp/k.pem").write_bytes(pem(key))
+    (root / "tmp/c.pem").write_bytes(pem(leaf.cert, ordinary_ca.cert))
+    (root / "tmp/k.pem").write_bytes(pem(leaf.key))
     root.ship_hooks()
     assert xc("install", "--cert", root / "tmp/c.pem", "--key", root / "tmp/k.pem").code == 0
     assert root.override_yaml() == {

@@ -137,9 +137,9 @@ def test_a_key_readable_beyond_www_data(root, xc, keys, mode, gid):
                                  f"gid {gid}); `xivo-certs sync` fixes it"]
 
 
-def test_override_problems(root, xc, ca, resolves):
-    leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert])
+def test_override_problems(root, xc, ordinary_ca, issued, resolves):
+    leaf = issued("pbx.example.test")
+    root.put_pair(leaf.cert, leaf.key, chain=[ordinary_ca.cert])
     resolves["value"] = False
     found = problems_of(xc, root)
     assert found["override"]["state"] == "absent"
@@ -161,9 +161,9 @@ def test_override_problems(root, xc, ca, resolves):
         found["override"]["links"]
 
 
-def test_a_foreign_override(root, xc, ca, resolves):
-    leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert])
+def test_a_foreign_override(root, xc, ordinary_ca, issued, resolves):
+    leaf = issued("pbx.example.test")
+    root.put_pair(leaf.cert, leaf.key, chain=[ordinary_ca.cert])
     (root / OVERRIDE_PATH).parent.mkdir(parents=True)
     (root / OVERRIDE_PATH).write_text("dird:\n  host: x\n")
     found = problems_of(xc, root)
