@@ -22,20 +22,19 @@ def files_of(tmp_path):
     return write
 
 
-def test_leaf_and_chain_files_in_order(ca, files_of):
-    middle = ca.intermediate()
-    leaf, key = middle.leaf(("pbx.example.test", "voip.example.test"))
-    f = files_of(cert=pem(leaf), key=pem(key), chain=pem(middle.cert, ca.cert))
+def test_leaf_and_chain_files_in_order(ordinary_ca, issued, files_of):
+    admin = issued("pbx.example.test", "voip.example.test", intermediate=True)
+    (leaf, key), [middle] = admin.pair, admin.chain
+    f = files_of(cert=pem(leaf), key=pem(key), chain=pem(middle, ordinary_ca.cert))
     certs, got_key = validate.admin_pair(f["cert"], f["key"], f["chain"])
-    assert [fingerprint(c) for c in certs] == [fingerprint(leaf), fingerprint(middle.cert),
-                                               fingerprint(ca.cert)]
+    assert [fingerprint(c) for c in certs] == [fingerprint(leaf), fingerprint(middle),
+                                               fingerprint(ordinary_ca.cert)]
     assert spki(got_key.public_key()) == spki(key.public_key())
 
 
-def test_the_chain_may_follow_the_leaf_in_the_certificate_file(ca, files_of):
-    middle = ca.intermediate()
-    leaf, key = middle.leaf()
-    f = files_of(cert=pem(leaf, middle.cert), key=pem(key))
+def test_the_chain_may_follow_the_leaf_in_the_certificate_file(issued, files_of):
+    admin = issued("pbx.example.test", intermediate=True)
+    f = files_of(cert=pem(admin.cert, *admin.chain), key=pem(admin.key))
     certs, _ = validate.admin_pair(f["cert"], f["key"])
     assert len(certs) == 2
 
@@ -64,8 +63,8 @@ def test_a_self_signed_admin_certificate_is_accepted(keys, files_of):
     assert len(validate.admin_pair(f["cert"], f["key"])[0]) == 1
 
 
-def test_a_wildcard_beside_a_host_name_is_accepted(ca, files_of):
-    leaf, key = ca.leaf(("*.example.test", "pbx.example.test"))
+def test_a_wildcard_beside_a_host_name_is_accepted(issued, files_of):
+    leaf, key = issued("*.example.test", "pbx.example.test").pair
     f = files_of(cert=pem(leaf), key=pem(key))
     validate.admin_pair(f["cert"], f["key"])
 

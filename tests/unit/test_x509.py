@@ -175,12 +175,12 @@ def test_key_pem_is_unencrypted_pkcs8(keys):
 
 # --- reading ------------------------------------------------------------------------------------------
 
-def test_parse_certificates_keeps_pem_order_and_reads_der(ca, keys):
-    leaf, _ = ca.leaf()
-    middle = ca.intermediate()
-    data = pem(leaf, middle.cert, ca.cert)
+def test_parse_certificates_keeps_pem_order_and_reads_der(ordinary_ca, issued):
+    admin = issued("pbx.example.test", intermediate=True)
+    leaf, [middle] = admin.cert, admin.chain
+    data = pem(leaf, middle, ordinary_ca.cert)
     assert [fingerprint(c) for c in core.parse_certificates(data, "f")] == [
-        fingerprint(leaf), fingerprint(middle.cert), fingerprint(ca.cert)]
+        fingerprint(leaf), fingerprint(middle), fingerprint(ordinary_ca.cert)]
     crlf = data.replace(b"\n", b"\r\n")
     assert len(core.parse_certificates(crlf, "f")) == 3
     der = leaf.public_bytes(serialization.Encoding.DER)
@@ -382,11 +382,11 @@ def test_chain_problem_checks_signatures_not_only_names(ca, keys):
     assert core.chain_problem([leaf, impostor]).startswith("chain out of order")
 
 
-def test_trust_check_uses_the_bundle(tmp_path, ca):
-    middle = ca.intermediate()
-    leaf, _ = middle.leaf()
+def test_trust_check_uses_the_bundle(tmp_path, ordinary_ca, issued):
+    admin = issued("pbx.example.test", intermediate=True)
+    leaf, [middle] = admin.cert, admin.chain
     cert_file = tmp_path / "server.crt"
-    cert_file.write_bytes(pem(leaf, middle.cert))
+    cert_file.write_bytes(pem(leaf, middle))
     bundle = tmp_path / "ca-certificates.crt"
 
     def trusted():
@@ -394,17 +394,17 @@ def test_trust_check_uses_the_bundle(tmp_path, ca):
     assert trusted() is False  # no bundle
     bundle.write_bytes(b"")
     assert trusted() is False
-    bundle.write_bytes(pem(ca.cert))
+    bundle.write_bytes(pem(ordinary_ca.cert))
     assert trusted() is True
     cert_file.write_bytes(pem(leaf))  # the intermediate is missing
     assert trusted() is False
 
 
-def test_trust_anchor(ca, keys):
-    middle = ca.intermediate()
-    leaf, _ = middle.leaf()
-    assert fingerprint(core.trust_anchor([leaf, middle.cert, ca.cert])) == fingerprint(ca.cert)
-    assert core.trust_anchor([leaf, middle.cert]) is None
+def test_trust_anchor(ordinary_ca, issued, keys):
+    admin = issued("pbx.example.test", intermediate=True)
+    leaf, [middle] = admin.cert, admin.chain
+    assert fingerprint(core.trust_anchor([leaf, middle, ordinary_ca.cert])) == fingerprint(ordinary_ca.cert)
+    assert core.trust_anchor([leaf, middle]) is None
     own = package_like(keys.get("ec:p256"), "pbx.example.test", dns=("pbx.example.test",))
     assert core.trust_anchor([own]) is own
 
