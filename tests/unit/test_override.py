@@ -12,14 +12,11 @@ from xivo_certs import override, settings as settings_module
 from xivo_certs.context import Notes
 from support.asserts import owner_mode
 from support.certs import package_like, pem
-from support.layout import CA as CA_PATH, OVERRIDE as OVERRIDE_PATH, SERVICES
+from support.layout import CA as CA_PATH, LINK_NAME as LINK, OVERRIDE as OVERRIDE_PATH, SERVICES
 from support.owners import GID, OWNER, UID, WWW_DATA
-from xc_testlib import CONFD_DIRS
+from xc_testlib import ALL_LINKED, CONFD_DIRS, NO_LINKS, refusal_line
 
 DEFAULTS = settings_module.load("/nonexistent")
-LINK = "010-custom-certificate.yml"
-ALL_LINKED = {d: OVERRIDE_PATH for d in CONFD_DIRS}
-NO_LINKS = {d: None for d in CONFD_DIRS}
 
 
 def expected_yaml(host, verify):
@@ -152,12 +149,9 @@ def test_a_foreign_override_is_left_and_reported(root, ordinary_ca, issued, xc):
     foreign = root / OVERRIDE_PATH
     foreign.parent.mkdir(parents=True)
     foreign.write_text("dird:\n  host: hand-made.example\n")
-    before = root.snapshot()
-    result = xc("override")
-    assert result.code == 1
-    assert result.err_lines == [f"xivo-certs: {foreign}: not written by xivo-certs, left as it is; "
-                                "run `xivo-certs override --adopt` to take it over"]
-    assert root.snapshot() == before
+    assert refusal_line(root, xc, "override") == (
+        f"xivo-certs: {foreign}: not written by xivo-certs, left as it is; "
+        "run `xivo-certs override --adopt` to take it over")
 
 
 def test_adopt_backs_up_the_foreign_override_and_takes_over(root, ordinary_ca, issued, xc):

@@ -9,11 +9,10 @@ from cryptography.hazmat.primitives import hashes
 from xivo_certs import override
 from support.certs import DAY, now, package_like
 from support.facts import fingerprint
-from support.layout import CA as CA_PATH, OVERRIDE as OVERRIDE_PATH
+from support.layout import CA as CA_PATH, LINK_NAME as LINK, OVERRIDE as OVERRIDE_PATH
 from support.owners import AS_ROOT, UID, WWW_DATA
 from xc_testlib import CONFD_DIRS
 
-LINK = "010-custom-certificate.yml"
 REQUIRED = {"cert_path", "key_path", "subject_cn", "names", "ip_addresses", "issuer_cn", "self_signed",
             "default", "not_after", "days_left", "key_type", "fingerprint_sha256", "key_matches",
             "override", "problems"}

@@ -8,6 +8,7 @@ from pathlib import Path
 from support import command, hooks as recording, roots
 from support.certs import load_certs, pem
 from support.facts import fingerprint, sha256_file
+from support.layout import OVERRIDE
 from support.owners import UID, WWW_DATA
 from support.snapshots import snapshot
 from xivo_certs import state as state_module
@@ -15,6 +16,9 @@ from xivo_certs import state as state_module
 # The conf.d directories of the daemons a unit root has (relative to the root).
 CONFD_DIRS = ("etc/xivo-dird/conf.d", "etc/xivo-confd/conf.d", "etc/wazo-calld/conf.d",
               "etc/wazo-webhookd/conf.d")
+# Root.links() when every conf.d directory has the override's link, and when none has.
+ALL_LINKED = {d: OVERRIDE for d in CONFD_DIRS}
+NO_LINKS = {d: None for d in CONFD_DIRS}
 
 
 class Root(roots.Root):
@@ -98,3 +102,22 @@ def run_command(root_dir, *args, env=None, path=None, python_options=(), timeout
     result = command.run(root_dir, *args, env={**({"PATH": path} if path else {}), **(env or {})},
                          python_options=python_options, timeout=timeout)
     return Result(result.returncode, result.stdout, result.stderr)
+
+
+def refusal_line(root, run, *args):
+    """The one line on stderr of `run(*args)` (the xc or cmd fixture), which must exit 1 and change
+    nothing under the root."""
+    before = root.snapshot()
+    result = run(*args)
+    assert result.code == 1, result
+    assert len(result.err_lines) == 1, result
+    assert root.snapshot() == before
+    return result.err_lines[0]
+
+
+def assert_quiet_no_op(root, run, *args):
+    """`run(*args)` (the xc or cmd fixture) exits 0, says nothing and changes nothing under the root."""
+    before = root.snapshot()
+    result = run(*args)
+    assert (result.code, result.out, result.err) == (0, "", ""), (args, result)
+    assert root.snapshot() == before
