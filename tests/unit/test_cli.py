@@ -13,7 +13,7 @@ from support.command import environment as command_env
 from support.facts import fingerprint, spki
 from support.layout import CA as CA_PATH, CHECKOUT, COMMAND, HOOK_VARIABLES, OVERRIDE as OVERRIDE_PATH, PYTHON
 from support.owners import AS_ROOT, GID, OWNER_ENV, UID, WWW_DATA
-from xc_testlib import ALL_LINKED, NO_LINKS, assert_quiet_no_op
+from xc_testlib import ALL_LINKED, NO_LINKS, assert_quiet_no_op, refusal_line
 
 
 def one_line_refusal(result, *texts):
@@ -137,19 +137,16 @@ def test_generate_with_every_option(root, cmd):
 ])
 def test_bad_input_one_line_exit_1_nothing_changed(root, cmd, args, texts):
     root.lock_ready()
-    before = root.snapshot()
-    one_line_refusal(cmd(*args), *texts)
-    assert root.snapshot() == before
+    line = refusal_line(root, cmd, *args)
+    assert all(str(text) in line for text in texts), line
 
 
 def test_install_refuses_a_malformed_certificate(root, cmd, tmp_path, keys):
     assert cmd("generate", "--key-type", "ec:p256").code == 0
     (tmp_path / "c.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\ngarbage\n")
     (tmp_path / "k.pem").write_bytes(pem(keys.get("ec:p256")))
-    before = root.snapshot()
-    one_line_refusal(cmd("install", "--cert", tmp_path / "c.pem", "--key", tmp_path / "k.pem"),
-                     tmp_path / "c.pem", "malformed PEM")
-    assert root.snapshot() == before
+    line = refusal_line(root, cmd, "install", "--cert", tmp_path / "c.pem", "--key", tmp_path / "k.pem")
+    assert f"{tmp_path / 'c.pem'}" in line and "malformed PEM" in line, line
 
 
 @pytest.mark.parametrize("args, text", [

@@ -105,12 +105,13 @@ def run_command(root_dir, *args, env=None, path=None, python_options=(), timeout
 
 
 def refusal_line(root, run, *args):
-    """The one line on stderr of `run(*args)` (the xc or cmd fixture), which must exit 1 and change
-    nothing under the root."""
+    """The one line on stderr of `run(*args)` (the xc or cmd fixture), which must exit 1, say
+    "xivo-certs: " first and change nothing under the root."""
     before = root.snapshot()
     result = run(*args)
     assert result.code == 1, result
     assert len(result.err_lines) == 1, result
+    assert result.err_lines[0].startswith("xivo-certs: "), result
     assert root.snapshot() == before
     return result.err_lines[0]
 
