@@ -93,6 +93,17 @@ def self_signed(names, key_type="rsa:2048", days=365, org=None):
     return key, make_cert(key, name(names[0], org), dns=names, not_after=now() + days * DAY)
 
 
+def package_like(key, hostname="localhost", dns=None, days=825, not_before=None, not_after=None,
+                 hash_alg=None, san=True, cn=None):
+    """A self-signed server certificate for `key` like the ones xivo-certs (or the packages before
+    it) made: CN `hostname`, a SAN of `dns` (default the host name and localhost) and the loopback
+    addresses (none when not `san`)."""
+    dns = tuple(dict.fromkeys((hostname, "localhost") if dns is None else dns))
+    return make_cert(key, name(cn or hostname), dns=dns, ips=("127.0.0.1", "::1") if san else (),
+                     san=None if san else False, days=days, not_before=not_before,
+                     not_after=not_after, hash_alg=hash_alg)
+
+
 def alt_names(dns=(), ips=(), raw_dns=False):
     """A SubjectAlternativeName of DNS names then IP addresses (strings)."""
     make_dns = x509.DNSName._init_without_validation if raw_dns else x509.DNSName

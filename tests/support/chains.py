@@ -45,5 +45,10 @@ class Leaf:
         return cert_pem(self.cert, *self.chain)
 
     @property
+    def pair(self):
+        """(certificate, key)"""
+        return self.cert, self.key
+
+    @property
     def key_pem(self):
         return key_pem(self.key)

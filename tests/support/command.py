@@ -1,15 +1,19 @@
 """Running the real command: `/usr/bin/python3 bin/xivo-certs --root ROOT ARGS` from the checkout,
-with a clean environment (the checkout's bin/ first on PATH, for the hooks)."""
+with a clean environment (the checkout's bin/ first on PATH, for the hooks; without root, the
+test user as the owner of the files, see support.owners)."""
 
+import os
 import subprocess
 
 from .layout import CHECKOUT, COMMAND, PYTHON
+from .owners import AS_ROOT, OWNER_ENV
 
 
 def environment(**extra):
     env = {"PATH": f"{CHECKOUT / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin",
            "PYTHONPATH": str(CHECKOUT), "PYTHONDONTWRITEBYTECODE": "1",
-           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": "/root"}
+           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+           "HOME": "/root" if AS_ROOT else os.environ.get("HOME", "/"), **OWNER_ENV}
     env.update(extra)
     return env
 

@@ -2,6 +2,7 @@
 suites assert on."""
 
 import hashlib
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +19,10 @@ def fingerprint(cert):
     if not isinstance(cert, x509.Certificate):
         cert = certs_from_pem(cert)[0]
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def sha256_file(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def spki(public_key):

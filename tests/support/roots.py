@@ -21,12 +21,14 @@ def _path(attribute):
 
 
 class Root:
-    """A temporary system root; `log` is the recording hook's directory (default in the root)."""
+    """A temporary system root; `log` is the recording hook's directory (default in the root),
+    `confd` the conf.d directories it may have."""
 
-    def __init__(self, path, log=None):
+    def __init__(self, path, log=None, confd=CONFD_DIRS):
         self.path = Path(path)
         self.paths = Paths(str(self.path))
         self.log = Path(log) if log else self.path / "hook-runs"
+        self.confd = tuple(confd)
 
     def __str__(self):
         return str(self.path)
@@ -64,12 +66,12 @@ class Root:
         return sorted(directory.iterdir()) if directory.is_dir() else []
 
     def confd_dirs(self):
-        return [self / d for d in CONFD_DIRS if (self / d).is_dir()]
+        return [self / d for d in self.confd if (self / d).is_dir()]
 
     def links(self):
         """{conf.d directory (relative to the root): link target, "<not a link>" or None}"""
         result = {}
-        for directory in CONFD_DIRS:
+        for directory in self.confd:
             link = self / directory / LINK_NAME
             result[directory.lstrip("/")] = os.readlink(link) if os.path.islink(link) else (
                 "<not a link>" if os.path.lexists(link) else None)
@@ -79,7 +81,7 @@ class Root:
 def make_root(path, hooks=True, record=True, confd=CONFD_DIRS, log=None):
     """A root at `path`: /etc/group, `confd` directories, the shipped hooks (`hooks`) and the
     recording hook (`record`, into `log`)."""
-    root = Root(path, log)
+    root = Root(path, log, confd)
     root.path.mkdir(parents=True, exist_ok=True)
     os.chmod(root.path, 0o755)
     (root / "etc").mkdir(exist_ok=True)

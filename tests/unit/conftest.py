@@ -1,11 +1,12 @@
-"""Fixtures of the unit suite: a temporary root per test, keys made once per session, a private
-test CA, and the `xivo-certs` command run in-process (`xc`) or as a subprocess (`cmd`).
+"""Fixtures of the unit suite: a temporary root per test, keys made once per session, private
+test CAs, and the `xivo-certs` command run in-process (`xc`) or as a subprocess (`cmd`).
 
 Run with Debian's interpreter only: /usr/bin/python3 -m pytest tests/unit (python3-cryptography 38),
-as root or not: without root, xivo-certs gives its files the test user's ids (see xc_testlib.OWNER).
-The helpers themselves are in xc_testlib.py.
+as root or not: without root, xivo-certs gives its files the test user's ids (support.owners).
+The unit suite's own helpers are in xc_testlib.py, the shared ones in tests/support.
 """
 
+import functools
 import os
 import sys
 
@@ -18,10 +19,14 @@ os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(
 
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import chains  # noqa: E402
+from support.layout import CHECKOUT  # noqa: E402
+from support.owners import INJECTED_OWNER, OWNER_ENV  # noqa: E402
+from support.pool import POOL, PrivateCA  # noqa: E402
+from xc_testlib import Result, Root, run_command  # noqa: E402
+from xivo_certs import cli, x509 as core_x509  # noqa: E402
 
-from xc_testlib import (CHECKOUT, INJECTED_OWNER, OWNER_ENV, POOL, REAL_NEW_KEY, PrivateCA,  # noqa: E402
-                        Result, Root, cli, core_x509, run_command)
+REAL_NEW_KEY = core_x509.new_key
 
 
 # No example database in the checkout (.hypothesis/): every run starts clean.
@@ -47,7 +52,7 @@ def keys():
 @pytest.fixture(autouse=True)
 def pooled_new_key(monkeypatch):
     """In-process, new keys come from the pool (unknown types still go to the real function,
-    which refuses them); the key types asked for are recorded. test_x509 uses REAL_NEW_KEY."""
+    which refuses them); the key types asked for are recorded. test_x509 keeps the real one."""
     calls = []
 
     def new_key(key_type):
@@ -61,7 +66,28 @@ def pooled_new_key(monkeypatch):
 
 @pytest.fixture(scope="session")
 def ca():
+    """A private CA (hand-made, EC keys from the pool): for leaves with chosen dates, hashes, keys,
+    extensions or names."""
     return PrivateCA(POOL)
+
+
+@pytest.fixture(scope="session")
+def ordinary_ca():
+    """A private CA from trustme (support.chains): for ordinary chains, CA or intermediate to leaf."""
+    return chains.CA("xivo-certs unit tests")
+
+
+@pytest.fixture(scope="session")
+def issued(ordinary_ca):
+    """issued(*names, intermediate=False): a leaf for `names` (a support.chains.Leaf; its `chain` is
+    the intermediate, if any), issued by ordinary_ca or by its one intermediate. trustme makes a new
+    RSA key for each, which is slow: the same arguments give the same leaf for the whole session."""
+    middle = functools.cache(ordinary_ca.intermediate)
+
+    @functools.cache
+    def issue(*names, intermediate=False):
+        return (middle() if intermediate else ordinary_ca).issue(*names)
+    return issue
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
-from xc_testlib import (CA_PATH, CONFD_DIRS, GID, HOOK_VARIABLES, OVERRIDE_PATH, UID, WWW_DATA, fingerprint,
-                        load_key, now, owner_mode, package_like, pem, sha256_file, spki)
-
-DAY = datetime.timedelta(days=1)
-ALL_LINKED = {d: OVERRIDE_PATH for d in CONFD_DIRS}
-NO_LINKS = {d: None for d in CONFD_DIRS}
+from support.asserts import owner_mode
+from support.certs import DAY, load_key, now, package_like, pem
+from support.facts import fingerprint, sha256_file, spki
+from support.layout import CA as CA_PATH, HOOK_VARIABLES, OVERRIDE as OVERRIDE_PATH
+from support.owners import GID, UID, WWW_DATA
+from xc_testlib import ALL_LINKED, CONFD_DIRS, NO_LINKS, assert_quiet_no_op, refusal_line
 
 
 def dns_names(cert):
@@ -76,10 +76,7 @@ def test_ensure_on_a_fresh_root_makes_the_default_pair_and_runs_the_hooks_once(r
 
 def test_ensure_twice_is_a_no_op_without_hooks(root, xc):
     assert xc("ensure").code == 0
-    before = root.snapshot()
-    result = xc("ensure", "--reason", "upgrade")
-    assert (result.code, result.out, result.err) == (0, "", "")
-    assert root.snapshot() == before
+    assert_quiet_no_op(root, xc, "ensure", "--reason", "upgrade")
     assert len(root.hook_runs()) == 1
 
 
@@ -155,9 +152,9 @@ def test_ensure_regenerates_the_default_certificate(root, xc, keys, case, record
         assert root.backups() == []
 
 
-def test_ensure_leaves_an_admin_certificate_byte_for_byte_and_says_so(root, xc, ca):
-    leaf, key = ca.leaf(("pbx.example.test",))
-    root.put_pair(leaf, key, chain=[ca.cert])
+def test_ensure_leaves_an_admin_certificate_byte_for_byte_and_says_so(root, xc, ordinary_ca, issued):
+    leaf, key = issued("pbx.example.test").pair
+    root.put_pair(leaf, key, chain=[ordinary_ca.cert])
     root.write_state(hostname="localhost", key_type="rsa:2048", generated_fingerprint="00" * 32)
     before = (root.cert.read_bytes(), root.key.read_bytes())
     result = xc("ensure", "--hostname", "voip.example.com", "--key-type", "ec:p384",
@@ -254,22 +251,19 @@ def test_generate_every_key_type(root, xc, key_type, hash_name, pooled_new_key):
     assert pooled_new_key == [key_type]
 
 
-def test_generate_refuses_to_replace_an_admin_certificate_without_force(root, xc, ca):
-    leaf, key = ca.leaf()
+def test_generate_refuses_to_replace_an_admin_certificate_without_force(root, xc, issued):
+    leaf, key = issued("pbx.example.test").pair
     root.put_pair(leaf, key)
     root.lock_ready()
-    before = root.snapshot()
-    result = xc("generate")
-    assert result.code == 1
-    assert result.err_lines == [f"xivo-certs: {root.cert}: an admin's certificate is in place; "
-                                "`xivo-certs generate --force` replaces it (after backing it up)"]
-    assert root.snapshot() == before
+    assert refusal_line(root, xc, "generate") == (
+        f"xivo-certs: {root.cert}: an admin's certificate is in place; "
+        "`xivo-certs generate --force` replaces it (after backing it up)")
     assert root.hook_runs() == []
 
 
-def test_generate_force_backs_up_the_admin_pair(root, xc, ca):
-    leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert])
+def test_generate_force_backs_up_the_admin_pair(root, xc, ordinary_ca, issued):
+    leaf, key = issued("pbx.example.test").pair
+    root.put_pair(leaf, key, chain=[ordinary_ca.cert])
     cert_bytes, key_bytes = root.cert.read_bytes(), root.key.read_bytes()
     result = xc("generate", "--force")
     assert result.code == 0, result
@@ -290,17 +284,18 @@ def test_generate_force_backs_up_the_admin_pair(root, xc, ca):
 # --- install ----------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def admin_files(tmp_path, ca):
+def admin_files(tmp_path, ordinary_ca, issued):
     """cert, key and chain files of a leaf issued by an intermediate of the private CA."""
-    middle = ca.intermediate()
-    leaf, key = middle.leaf(("pbx.example.test", "voip.example.test"))
+    admin = issued("pbx.example.test", "voip.example.test", intermediate=True)
+    leaf, key = admin.pair
+    [middle] = admin.chain
     (tmp_path / "in").mkdir()
     paths = {"cert": tmp_path / "in/pbx.crt", "key": tmp_path / "in/pbx.key",
              "chain": tmp_path / "in/chain.pem"}
     paths["cert"].write_bytes(pem(leaf))
     paths["key"].write_bytes(pem(key))
-    paths["chain"].write_bytes(pem(middle.cert, ca.cert))
-    return {"leaf": leaf, "leaf_key": key, "middle": middle.cert, "root": ca.cert, **paths}
+    paths["chain"].write_bytes(pem(middle, ordinary_ca.cert))
+    return {"leaf": leaf, "leaf_key": key, "middle": middle, "root": ordinary_ca.cert, **paths}
 
 
 def test_install_a_private_ca_certificate(root, xc, admin_files):
@@ -343,8 +338,8 @@ def test_install_a_system_trusted_certificate(root, xc, admin_files):
     assert not os.path.lexists(root / CA_PATH)
 
 
-def test_install_over_an_admin_pair_backs_it_up(root, xc, admin_files, ca):
-    old, old_key = ca.leaf(("old.example.test",))
+def test_install_over_an_admin_pair_backs_it_up(root, xc, admin_files, issued):
+    old, old_key = issued("old.example.test").pair
     root.put_pair(old, old_key)
     cert_bytes = root.cert.read_bytes()
     assert xc("install", "--cert", admin_files["cert"], "--key", admin_files["key"],
@@ -457,10 +452,7 @@ def test_revert_with_the_default_in_place_does_nothing(root, xc):
 
 def test_renew_outside_the_window_does_nothing(root, xc):
     assert xc("ensure").code == 0
-    before = root.snapshot()
-    result = xc("renew")
-    assert (result.code, result.out, result.err) == (0, "", "")
-    assert root.snapshot() == before
+    assert_quiet_no_op(root, xc, "renew")
     assert len(root.hook_runs()) == 1
 
 
@@ -491,8 +483,8 @@ def test_renew_refuses_an_admin_certificate_inside_the_window(root, xc, ca):
     assert root.snapshot() == before
 
 
-def test_renew_leaves_an_admin_certificate_outside_the_window(root, xc, ca):
-    leaf, key = ca.leaf()
+def test_renew_leaves_an_admin_certificate_outside_the_window(root, xc, issued):
+    leaf, key = issued("pbx.example.test").pair
     root.put_pair(leaf, key)
     before = (root.cert.read_bytes(), root.key.read_bytes())
     assert xc("renew").code == 0
@@ -503,18 +495,15 @@ def test_renew_leaves_an_admin_certificate_outside_the_window(root, xc, ca):
 
 def test_sync_with_nothing_to_do_changes_nothing_and_runs_no_hook(root, xc):
     assert xc("ensure").code == 0
-    before = root.snapshot()
-    result = xc("sync")
-    assert (result.code, result.out, result.err) == (0, "", "")
-    assert root.snapshot() == before
+    assert_quiet_no_op(root, xc, "sync")
     assert len(root.hook_runs()) == 1
 
 
-def test_sync_notices_a_pair_copied_by_hand_and_fixes_its_modes(root, xc, ca):
+def test_sync_notices_a_pair_copied_by_hand_and_fixes_its_modes(root, xc, ordinary_ca, issued):
     assert xc("ensure").code == 0
     default = root.certs()[0]
-    leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert], key_mode=0o644, cert_mode=0o600, gid=GID)
+    leaf, key = issued("pbx.example.test").pair
+    root.put_pair(leaf, key, chain=[ordinary_ca.cert], key_mode=0o644, cert_mode=0o600, gid=GID)
     result = xc("sync")
     assert result.code == 0, result
     assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)
@@ -528,10 +517,10 @@ def test_sync_notices_a_pair_copied_by_hand_and_fixes_its_modes(root, xc, ca):
     assert root.snapshot() == before and len(root.hook_runs()) == 2
 
 
-def test_sync_runs_the_hooks_once_for_a_new_conf_d_directory(root, xc, ca):
+def test_sync_runs_the_hooks_once_for_a_new_conf_d_directory(root, xc, ordinary_ca, issued):
     root.ship_hooks()
-    leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert])
+    leaf, key = issued("pbx.example.test").pair
+    root.put_pair(leaf, key, chain=[ordinary_ca.cert])
     assert xc("sync").code == 0
     assert root.links() == ALL_LINKED
     (root / "etc/wazo-newd/conf.d").mkdir(parents=True)
@@ -607,10 +596,10 @@ def test_ensure_keeps_an_orphan_key_before_generating(root, xc, keys):
     assert_pair_in_place(root)
 
 
-def test_a_symlinked_admin_pair_is_left_as_it_is(root, xc, ca, tmp_path):
-    leaf, key = ca.leaf()
+def test_a_symlinked_admin_pair_is_left_as_it_is(root, xc, ordinary_ca, issued, tmp_path):
+    leaf, key = issued("pbx.example.test").pair
     (tmp_path / "le").mkdir()
-    (tmp_path / "le/cert.pem").write_bytes(pem(leaf, ca.cert))
+    (tmp_path / "le/cert.pem").write_bytes(pem(leaf, ordinary_ca.cert))
     (tmp_path / "le/key.pem").write_bytes(pem(key))
     root.cert.parent.mkdir(parents=True)
     root.cert.symlink_to(tmp_path / "le/cert.pem")
@@ -630,8 +619,8 @@ def test_a_symlinked_admin_pair_is_left_as_it_is(root, xc, ca, tmp_path):
 
 
 def snapshot_of(directory):
-    from xc_testlib import snapshot
-    return snapshot(directory)
+    from support.snapshots import snapshot
+    return snapshot(directory, inodes=False)
 
 
 def test_a_failed_sync_is_reported_once_then_sync_compares_metadata_only(root, xc, keys):
@@ -658,9 +647,9 @@ def test_a_removed_conf_d_directory_is_recorded_without_hooks(root, xc):
 
 
 @pytest.mark.parametrize("damage", ["cert is a symlink", "cert is garbage", "key is missing"])
-def test_ensure_warns_once_about_an_admins_unusable_pair_and_exits_0(root, xc, ca, tmp_path, damage):
+def test_ensure_warns_once_about_an_admins_unusable_pair_and_exits_0(root, xc, issued, tmp_path, damage):
     """postinst runs ensure: an admin's broken pair must not fail the install, nor be touched."""
-    cert, key = ca.leaf(dns=("pbx.example.test",))
+    cert, key = issued("pbx.example.test").pair
     root.put_pair(cert, key)
     root.write_state(hostname="localhost", generated_fingerprint="0" * 64)
     if damage == "cert is a symlink":

@@ -12,8 +12,12 @@ import pytest
 
 from xivo_certs import context, files, state, transaction
 from xivo_certs.errors import Problem
-from xc_testlib import (AS_ROOT, COMMAND, GID, OWNER, PYTHON, UID, WWW_DATA, command_env, fingerprint,
-                        load_certs, owner_mode, package_like, pem)
+from support.asserts import owner_mode
+from support.certs import load_certs, package_like, pem
+from support.command import environment as command_env
+from support.facts import fingerprint
+from support.layout import COMMAND, PYTHON
+from support.owners import AS_ROOT, GID, OWNER, UID, WWW_DATA
 
 
 # --- reading input ---------------------------------------------------------------------------------
@@ -249,14 +253,8 @@ def test_the_command_finishes_a_committed_change_and_runs_the_hooks(root, old_an
     runs = root.hook_runs()
     assert len(runs) == 1
     assert runs[0]["XIVO_CERTS_FINGERPRINT"] == fingerprint(new_cert)
-    assert runs[0]["XIVO_CERTS_PREVIOUS_FINGERPRINT"] == fingerprint(
-        load_certs_bytes(old_and_new["old"][0]))
+    assert runs[0]["XIVO_CERTS_PREVIOUS_FINGERPRINT"] == fingerprint(old_and_new["old"][0])  # PEM
     assert runs[0]["XIVO_CERTS_DEFAULT"] == "yes"
-
-
-def load_certs_bytes(data):
-    from cryptography import x509
-    return x509.load_pem_x509_certificate(data)
 
 
 def test_the_command_drops_an_uncommitted_change_without_hooks(root, old_and_new, xc):

@@ -8,7 +8,9 @@ import subprocess
 
 import pytest
 
-from xc_testlib import AS_ROOT, CHECKOUT, HOOK_VARIABLES, SHIPPED_HOOKS, fingerprint
+from support.facts import fingerprint
+from support.layout import CHECKOUT, HOOK_VARIABLES, SHIPPED_HOOKS
+from support.owners import AS_ROOT
 
 ORDER_HOOK = """#!/bin/sh
 echo {name} >> "{log}"
@@ -208,9 +210,9 @@ def test_shipped_hooks_have_names_run_parts_runs_and_are_executable():
     assert not os.access(SHIPPED_HOOKS / "README", os.X_OK)
 
 
-def test_hostname_override_hook_runs_the_override_command_for_the_root(root, ca):
-    leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert])
+def test_hostname_override_hook_runs_the_override_command_for_the_root(root, ordinary_ca, issued):
+    leaf = issued("pbx.example.test")
+    root.put_pair(leaf.cert, leaf.key, chain=[ordinary_ca.cert])
     env = dict(os.environ, XIVO_CERTS_ROOT=str(root))
     result = subprocess.run(["sh", str(SHIPPED_HOOKS / "10-hostname-override")], env=env,
                             capture_output=True, text=True)

@@ -10,13 +10,13 @@ import yaml
 
 from xivo_certs import override, settings as settings_module
 from xivo_certs.context import Notes
-from xc_testlib import (CA_PATH, CONFD_DIRS, GID, OVERRIDE_PATH, OWNER, SERVICES, UID, WWW_DATA, owner_mode,
-                        package_like, pem)
+from support.asserts import owner_mode
+from support.certs import package_like, pem
+from support.layout import CA as CA_PATH, LINK_NAME as LINK, OVERRIDE as OVERRIDE_PATH, SERVICES
+from support.owners import GID, OWNER, UID, WWW_DATA
+from xc_testlib import ALL_LINKED, CONFD_DIRS, NO_LINKS, refusal_line
 
 DEFAULTS = settings_module.load("/nonexistent")
-LINK = "010-custom-certificate.yml"
-ALL_LINKED = {d: OVERRIDE_PATH for d in CONFD_DIRS}
-NO_LINKS = {d: None for d in CONFD_DIRS}
 
 
 def expected_yaml(host, verify):
@@ -28,13 +28,12 @@ def expected_yaml(host, verify):
     return result
 
 
-def put_admin(root, ca, dns=("pbx.example.test",), with_root=True, intermediate=False):
-    issuer = ca.intermediate() if intermediate else ca
-    leaf, key = issuer.leaf(dns)
-    chain = issuer.chain() if with_root else issuer.chain()[:-1]
-    root.put_pair(leaf, key, chain=chain)
+def put_admin(root, ca, issued, dns=("pbx.example.test",), with_root=True, intermediate=False):
+    """An admin's pair for `dns` (see the `issued` fixture), issued by `ca` or its intermediate."""
+    leaf = issued(*dns, intermediate=intermediate)
+    root.put_pair(leaf.cert, leaf.key, chain=leaf.chain + ([ca.cert] if with_root else []))
     root.lock_ready()
-    return leaf
+    return leaf.cert
 
 
 def trust_system_wide(root, ca):
@@ -45,34 +44,34 @@ def trust_system_wide(root, ca):
 
 # --- planning -------------------------------------------------------------------------------------------
 
-def test_not_needed_when_the_certificate_covers_localhost(root, keys, ca):
+def test_not_needed_when_the_certificate_covers_localhost(root, keys, ordinary_ca, issued):
     assert override.plan(root.paths, DEFAULTS, [package_like(keys.get("ec:p256"), "pbx.example.test")]) \
         .needed is False
-    leaf, _ = ca.leaf(("pbx.example.test", "localhost"))
-    assert override.plan(root.paths, DEFAULTS, [leaf, ca.cert]).needed is False
+    leaf = issued("pbx.example.test", "localhost")
+    assert override.plan(root.paths, DEFAULTS, [leaf.cert, ordinary_ca.cert]).needed is False
 
 
-def test_private_ca_points_the_services_at_the_ca_file(root, ca):
-    put_admin(root, ca, intermediate=True)
+def test_private_ca_points_the_services_at_the_ca_file(root, ordinary_ca, issued):
+    put_admin(root, ordinary_ca, issued, intermediate=True)
     wanted = override.plan(root.paths, DEFAULTS, root.certs())
     assert (wanted.needed, wanted.host, wanted.verify, wanted.problems) == \
         (True, "pbx.example.test", CA_PATH, [])
-    assert wanted.ca_pem == pem(ca.cert)  # the chain's root, not the intermediate
+    assert wanted.ca_pem == pem(ordinary_ca.cert)  # the chain's root, not the intermediate
     assert wanted.text.startswith(b"# Managed by xivo-certs")
     assert yaml.safe_load(wanted.text) == expected_yaml("pbx.example.test", CA_PATH)
 
 
-def test_system_trusted_chain_verifies_with_true(root, ca):
-    put_admin(root, ca, with_root=False, intermediate=True)
-    trust_system_wide(root, ca)
+def test_system_trusted_chain_verifies_with_true(root, ordinary_ca, issued):
+    put_admin(root, ordinary_ca, issued, with_root=False, intermediate=True)
+    trust_system_wide(root, ordinary_ca)
     wanted = override.plan(root.paths, DEFAULTS, root.certs())
     assert (wanted.verify, wanted.ca_pem, wanted.problems) == (True, None, [])
     assert yaml.safe_load(wanted.text) == expected_yaml("pbx.example.test", True)
     assert b"verify_certificate: true" in wanted.text and b"verify: true" in wanted.text
 
 
-def test_an_untrusted_chain_without_its_root_is_a_problem(root, ca):
-    put_admin(root, ca, with_root=False, intermediate=True)
+def test_an_untrusted_chain_without_its_root_is_a_problem(root, ordinary_ca, issued):
+    put_admin(root, ordinary_ca, issued, with_root=False, intermediate=True)
     wanted = override.plan(root.paths, DEFAULTS, root.certs())
     assert wanted.verify is None and wanted.ca_pem is None
     assert wanted.problems == [f"{root.cert}: the chain does not reach a CA the system trusts, nor a root "
@@ -80,8 +79,8 @@ def test_an_untrusted_chain_without_its_root_is_a_problem(root, ca):
     assert yaml.safe_load(wanted.text) == expected_yaml("pbx.example.test", None)
 
 
-def test_a_wildcard_only_certificate_has_no_host_for_the_override(root, ca):
-    put_admin(root, ca, dns=("*.example.test",))
+def test_a_wildcard_only_certificate_has_no_host_for_the_override(root, ordinary_ca, issued):
+    put_admin(root, ordinary_ca, issued, dns=("*.example.test",))
     wanted = override.plan(root.paths, DEFAULTS, root.certs())
     assert wanted.needed and wanted.host is None and wanted.text is None
     assert "no DNS host name the daemons can connect to" in wanted.problems[0]
@@ -99,14 +98,14 @@ def test_render_is_a_mapping_of_mappings_with_the_services_asked(tmp_path):
 
 # --- the command ----------------------------------------------------------------------------------------
 
-def test_override_writes_the_file_the_ca_and_every_link(root, ca, xc):
-    put_admin(root, ca)
+def test_override_writes_the_file_the_ca_and_every_link(root, ordinary_ca, issued, xc):
+    put_admin(root, ordinary_ca, issued)
     (root / "etc/xivo-certs/conf.d").mkdir()  # a conf.d of xivo-certs itself matches xivo-*
     result = xc("override")
     assert result.code == 0, result
     assert root.override_yaml() == expected_yaml("pbx.example.test", CA_PATH)
     assert owner_mode(root / OVERRIDE_PATH) == (UID, GID, 0o644)
-    assert (root / CA_PATH).read_bytes() == pem(ca.cert)
+    assert (root / CA_PATH).read_bytes() == pem(ordinary_ca.cert)
     assert owner_mode(root / CA_PATH) == (UID, WWW_DATA, 0o644)
     assert root.links() == ALL_LINKED
     assert not os.path.lexists(root / "etc/other-daemon/conf.d" / LINK)
@@ -117,17 +116,17 @@ def test_override_writes_the_file_the_ca_and_every_link(root, ca, xc):
     assert "change them to pbx.example.test" in result.out
 
 
-def test_override_with_system_trust_has_no_ca_file(root, ca, xc):
-    put_admin(root, ca, with_root=False, intermediate=True)
+def test_override_with_system_trust_has_no_ca_file(root, ordinary_ca, issued, xc):
+    put_admin(root, ordinary_ca, issued, with_root=False, intermediate=True)
     (root / CA_PATH).write_bytes(b"an older ca.crt")
-    trust_system_wide(root, ca)
+    trust_system_wide(root, ordinary_ca)
     assert xc("override").code == 0
     assert root.override_yaml() == expected_yaml("pbx.example.test", True)
     assert not os.path.lexists(root / CA_PATH)
 
 
-def test_a_second_run_changes_nothing(root, ca, xc):
-    put_admin(root, ca)
+def test_a_second_run_changes_nothing(root, ordinary_ca, issued, xc):
+    put_admin(root, ordinary_ca, issued)
     assert xc("override").code == 0
     before = root.snapshot()
     inode = os.lstat(root / OVERRIDE_PATH).st_ino
@@ -136,8 +135,8 @@ def test_a_second_run_changes_nothing(root, ca, xc):
     assert os.lstat(root / OVERRIDE_PATH).st_ino == inode
 
 
-def test_an_out_of_date_override_is_rewritten(root, ca, xc):
-    put_admin(root, ca)
+def test_an_out_of_date_override_is_rewritten(root, ordinary_ca, issued, xc):
+    put_admin(root, ordinary_ca, issued)
     assert xc("override").code == 0
     (root / "etc/xivo-certs/xivo-certs.conf").write_text("services = consul:verify dird\n")
     assert xc("override").code == 0
@@ -145,21 +144,18 @@ def test_an_out_of_date_override_is_rewritten(root, ca, xc):
                                     "dird": {"host": "pbx.example.test", "verify_certificate": CA_PATH}}
 
 
-def test_a_foreign_override_is_left_and_reported(root, ca, xc):
-    put_admin(root, ca)
+def test_a_foreign_override_is_left_and_reported(root, ordinary_ca, issued, xc):
+    put_admin(root, ordinary_ca, issued)
     foreign = root / OVERRIDE_PATH
     foreign.parent.mkdir(parents=True)
     foreign.write_text("dird:\n  host: hand-made.example\n")
-    before = root.snapshot()
-    result = xc("override")
-    assert result.code == 1
-    assert result.err_lines == [f"xivo-certs: {foreign}: not written by xivo-certs, left as it is; "
-                                "run `xivo-certs override --adopt` to take it over"]
-    assert root.snapshot() == before
+    assert refusal_line(root, xc, "override") == (
+        f"xivo-certs: {foreign}: not written by xivo-certs, left as it is; "
+        "run `xivo-certs override --adopt` to take it over")
 
 
-def test_adopt_backs_up_the_foreign_override_and_takes_over(root, ca, xc):
-    put_admin(root, ca)
+def test_adopt_backs_up_the_foreign_override_and_takes_over(root, ordinary_ca, issued, xc):
+    put_admin(root, ordinary_ca, issued)
     foreign = root / OVERRIDE_PATH
     foreign.parent.mkdir(parents=True)
     foreign.write_text("dird:\n  host: hand-made.example\n")
@@ -173,8 +169,8 @@ def test_adopt_backs_up_the_foreign_override_and_takes_over(root, ca, xc):
     assert root.links() == ALL_LINKED
 
 
-def test_a_planted_symlink_at_the_override_path_is_never_followed(root, ca, xc, tmp_path):
-    put_admin(root, ca)
+def test_a_planted_symlink_at_the_override_path_is_never_followed(root, ordinary_ca, issued, xc, tmp_path):
+    put_admin(root, ordinary_ca, issued)
     victim = tmp_path / "victim"
     victim.write_text("precious\n")
     planted = root / OVERRIDE_PATH
@@ -195,8 +191,8 @@ def test_a_planted_symlink_at_the_override_path_is_never_followed(root, ca, xc, 
     assert os.readlink(backup / "custom-certificate.yml") == str(victim)
 
 
-def test_foreign_links_are_left_reported_and_adopted(root, ca, xc):
-    put_admin(root, ca)
+def test_foreign_links_are_left_reported_and_adopted(root, ordinary_ca, issued, xc):
+    put_admin(root, ordinary_ca, issued)
     file_link = root / CONFD_DIRS[0] / LINK
     file_link.write_text("auth:\n  host: x\n")
     other_link = root / CONFD_DIRS[2] / LINK
@@ -217,8 +213,8 @@ def test_foreign_links_are_left_reported_and_adopted(root, ca, xc):
     assert sorted(kept.values()) == sorted(["auth:\n  host: x\n", "/etc/somewhere/else.yml"])
 
 
-def test_links_go_into_conf_d_directories_that_appear_later(root, ca, xc):
-    put_admin(root, ca)
+def test_links_go_into_conf_d_directories_that_appear_later(root, ordinary_ca, issued, xc):
+    put_admin(root, ordinary_ca, issued)
     assert xc("override").code == 0
     for later in ("etc/wazo-newd/conf.d", "etc/xivo-newer/conf.d"):
         (root / later).mkdir(parents=True)
@@ -228,8 +224,8 @@ def test_links_go_into_conf_d_directories_that_appear_later(root, ca, xc):
         assert os.listdir(root / later) == [LINK]
 
 
-def test_not_needed_any_more_removes_the_managed_override_links_and_ca(root, ca, keys, xc):
-    put_admin(root, ca)
+def test_not_needed_any_more_removes_the_managed_override_links_and_ca(root, ordinary_ca, issued, keys, xc):
+    put_admin(root, ordinary_ca, issued)
     assert xc("override").code == 0
     foreign = root / "etc/wazo-calld/conf.d" / LINK
     foreign.unlink()
@@ -292,9 +288,9 @@ def test_file_and_link_states(root, tmp_path):
     assert override.link_state(str(link)) == "foreign"
 
 
-def test_inspect_lists_what_is_wrong(root, ca, monkeypatch):
+def test_inspect_lists_what_is_wrong(root, ordinary_ca, issued, monkeypatch):
     monkeypatch.setattr(override, "resolves_here", lambda host: False)
-    put_admin(root, ca)
+    put_admin(root, ordinary_ca, issued)
     wanted = override.plan(root.paths, DEFAULTS, root.certs())
     found, problems = override.inspect(root.paths, DEFAULTS, wanted)
     assert found["needed"] is True and found["state"] == "absent"

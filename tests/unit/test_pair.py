@@ -1,7 +1,6 @@
 """xivo_certs.pair: reading the pair in place, the package's own certificate or an admin's,
 why a default certificate must be made again, and making it."""
 
-import datetime
 import hashlib
 
 import pytest
@@ -11,10 +10,11 @@ from xivo_certs import files, pair, settings as settings_module
 from xivo_certs.context import Notes
 from xivo_certs.state import State
 from xivo_certs.errors import Problem
-from xc_testlib import (OWNER, UID, WWW_DATA, fingerprint, load_key, make_cert, name, now, owner_mode,
-                        package_like, sha256_file, spki)
+from support.asserts import owner_mode
+from support.certs import DAY, load_key, make_cert, name, now, package_like
+from support.facts import fingerprint, sha256_file, spki
+from support.owners import OWNER, UID, WWW_DATA
 
-DAY = datetime.timedelta(days=1)
 DEFAULTS = settings_module.load("/nonexistent/xivo-certs.conf")
 
 
@@ -67,13 +67,13 @@ def test_is_default_follows_the_record(root, keys):
 
 def test_before_any_record_a_self_signed_cn_localhost_is_the_default(root, keys, ca):
     key = keys.get("rsa:2048")
-    legacy = make_cert(key, "localhost", dns=("localhost",))
+    legacy = make_cert(key, name("localhost"), dns=("localhost",))
     assert pair.is_default(found_for(root, legacy, key), State())
     # a record without a generated fingerprint (e.g. only sync ran) keeps the legacy rule
     assert pair.is_default(found_for(root, legacy, key), State(fingerprint=fingerprint(legacy)))
-    with_org = make_cert(key, "localhost", dns=("localhost",), subject=name("localhost", "ACME"))
+    with_org = make_cert(key, name("localhost", "ACME"), dns=("localhost",))
     assert not pair.is_default(found_for(root, with_org, key), State())
-    other_name = make_cert(key, "pbx.example.test", dns=("pbx.example.test",))
+    other_name = make_cert(key, name("pbx.example.test"), dns=("pbx.example.test",))
     assert not pair.is_default(found_for(root, other_name, key), State())
     issued, issued_key = ca.leaf(("localhost",), cn="localhost")
     assert not pair.is_default(found_for(root, issued, issued_key), State())
@@ -86,7 +86,7 @@ def test_hostname_of(root, keys):
     found = found_for(root, package_like(key, "pbx.example.test"), key)
     assert pair.hostname_of(found, State(hostname="recorded.example")) == "recorded.example"
     assert pair.hostname_of(found, State()) == "pbx.example.test"
-    wildcard = make_cert(key, "x", dns=("*.example.test",))
+    wildcard = make_cert(key, name("x"), dns=("*.example.test",))
     assert pair.hostname_of(found_for(root, wildcard, key), State()) == "localhost"
 
 
@@ -139,7 +139,7 @@ def test_outside_the_window_is_fine(root, keys):
 
 def test_adopted_state_records_the_certificate_as_generated(root, keys):
     key = keys.get("rsa:2048")
-    cert = make_cert(key, "localhost", dns=("localhost",))
+    cert = make_cert(key, name("localhost"), dns=("localhost",))
     found = found_for(root, cert, key)
     adopted = pair.adopted_state(found, State(fingerprint="old"))
     assert adopted == State(fingerprint="old", hostname="localhost", key_type="rsa:2048",

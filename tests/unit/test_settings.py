@@ -4,7 +4,9 @@ import pytest
 
 from xivo_certs import settings
 from xivo_certs.errors import Problem
-from xc_testlib import SERVICES, pem
+from support.certs import pem
+from support.layout import SERVICES
+from xc_testlib import refusal_line
 
 
 def write(tmp_path, text):
@@ -83,25 +85,21 @@ def test_an_unreadable_settings_file_is_a_problem(tmp_path):
 def test_the_command_refuses_bad_settings_and_changes_nothing(root, xc, keys):
     settings_file = root / "etc/xivo-certs/xivo-certs.conf"
     settings_file.write_text("days = forever\n")
-    before = root.snapshot()
-    result = xc("ensure")
-    assert result.code == 1
-    assert result.err_lines == [f"xivo-certs: {settings_file}: days must be a whole number "
-                                "from 1 to 3650, not 'forever'"]
-    assert root.snapshot() == before
+    assert refusal_line(root, xc, "ensure") == (
+        f"xivo-certs: {settings_file}: days must be a whole number from 1 to 3650, not 'forever'")
 
 
-def test_days_and_services_settings_shape_what_is_written(root, xc, ca):
+def test_days_and_services_settings_shape_what_is_written(root, xc, ordinary_ca, issued):
     (root / "etc/xivo-certs/xivo-certs.conf").write_text(
         "days = 100\nservices = consul:verify dird\nconfd_globs = /etc/wazo-*/conf.d\n")
     assert xc("ensure").code == 0
     cert = root.certs()[0]
     assert (cert.not_valid_after - cert.not_valid_before).days == 100
 
-    leaf, key = ca.leaf(("pbx.example.test",))
+    leaf = issued("pbx.example.test")
     (root / "tmp").mkdir()
-    (root / "tmp/c.pem").write_bytes(pem(leaf, ca.cert))
-    (root / "tmp/k.pem").write_bytes(pem(key))
+    (root / "tmp/c.pem").write_bytes(pem(leaf.cert, ordinary_ca.cert))
+    (root / "tmp/k.pem").write_bytes(pem(leaf.key))
     root.ship_hooks()
     assert xc("install", "--cert", root / "tmp/c.pem", "--key", root / "tmp/k.pem").code == 0
     assert root.override_yaml() == {

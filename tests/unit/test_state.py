@@ -9,7 +9,10 @@ from pathlib import Path
 from hypothesis import given, strategies as st
 
 from xivo_certs import state
-from xc_testlib import GID, OWNER, UID, CONFD_DIRS, fingerprint, owner_mode, sha256_file
+from support.asserts import owner_mode
+from support.facts import fingerprint, sha256_file
+from support.owners import GID, OWNER, UID
+from xc_testlib import CONFD_DIRS
 
 
 def test_render_and_read_round_trip(tmp_path):

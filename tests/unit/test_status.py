@@ -7,11 +7,12 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 
 from xivo_certs import override
-from xc_testlib import (AS_ROOT, CA_PATH, CONFD_DIRS, OVERRIDE_PATH, UID, WWW_DATA, fingerprint, now,
-                        package_like)
+from support.certs import DAY, now, package_like
+from support.facts import fingerprint
+from support.layout import CA as CA_PATH, LINK_NAME as LINK, OVERRIDE as OVERRIDE_PATH
+from support.owners import AS_ROOT, UID, WWW_DATA
+from xc_testlib import CONFD_DIRS
 
-DAY = datetime.timedelta(days=1)
-LINK = "010-custom-certificate.yml"
 REQUIRED = {"cert_path", "key_path", "subject_cn", "names", "ip_addresses", "issuer_cn", "self_signed",
             "default", "not_after", "days_left", "key_type", "fingerprint_sha256", "key_matches",
             "override", "problems"}
@@ -135,9 +136,9 @@ def test_a_key_readable_beyond_www_data(root, xc, keys, mode, gid):
                                  f"gid {gid}); `xivo-certs sync` fixes it"]
 
 
-def test_override_problems(root, xc, ca, resolves):
-    leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert])
+def test_override_problems(root, xc, ordinary_ca, issued, resolves):
+    leaf = issued("pbx.example.test")
+    root.put_pair(leaf.cert, leaf.key, chain=[ordinary_ca.cert])
     resolves["value"] = False
     found = problems_of(xc, root)
     assert found["override"]["state"] == "absent"
@@ -159,9 +160,9 @@ def test_override_problems(root, xc, ca, resolves):
         found["override"]["links"]
 
 
-def test_a_foreign_override(root, xc, ca, resolves):
-    leaf, key = ca.leaf()
-    root.put_pair(leaf, key, chain=[ca.cert])
+def test_a_foreign_override(root, xc, ordinary_ca, issued, resolves):
+    leaf = issued("pbx.example.test")
+    root.put_pair(leaf.cert, leaf.key, chain=[ordinary_ca.cert])
     (root / OVERRIDE_PATH).parent.mkdir(parents=True)
     (root / OVERRIDE_PATH).write_text("dird:\n  host: x\n")
     found = problems_of(xc, root)

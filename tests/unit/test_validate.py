@@ -1,15 +1,12 @@
 """xivo_certs.validate: the checks on an admin's certificate, key and chain before `install`."""
 
-import datetime
-
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 
 from xivo_certs import validate
 from xivo_certs.errors import Problem
-from xc_testlib import fingerprint, make_cert, now, pem, spki
-
-DAY = datetime.timedelta(days=1)
+from support.certs import DAY, make_cert, name, now, pem
+from support.facts import fingerprint, spki
 
 
 @pytest.fixture
@@ -25,20 +22,19 @@ def files_of(tmp_path):
     return write
 
 
-def test_leaf_and_chain_files_in_order(ca, files_of):
-    middle = ca.intermediate()
-    leaf, key = middle.leaf(("pbx.example.test", "voip.example.test"))
-    f = files_of(cert=pem(leaf), key=pem(key), chain=pem(middle.cert, ca.cert))
+def test_leaf_and_chain_files_in_order(ordinary_ca, issued, files_of):
+    admin = issued("pbx.example.test", "voip.example.test", intermediate=True)
+    (leaf, key), [middle] = admin.pair, admin.chain
+    f = files_of(cert=pem(leaf), key=pem(key), chain=pem(middle, ordinary_ca.cert))
     certs, got_key = validate.admin_pair(f["cert"], f["key"], f["chain"])
-    assert [fingerprint(c) for c in certs] == [fingerprint(leaf), fingerprint(middle.cert),
-                                               fingerprint(ca.cert)]
+    assert [fingerprint(c) for c in certs] == [fingerprint(leaf), fingerprint(middle),
+                                               fingerprint(ordinary_ca.cert)]
     assert spki(got_key.public_key()) == spki(key.public_key())
 
 
-def test_the_chain_may_follow_the_leaf_in_the_certificate_file(ca, files_of):
-    middle = ca.intermediate()
-    leaf, key = middle.leaf()
-    f = files_of(cert=pem(leaf, middle.cert), key=pem(key))
+def test_the_chain_may_follow_the_leaf_in_the_certificate_file(issued, files_of):
+    admin = issued("pbx.example.test", intermediate=True)
+    f = files_of(cert=pem(admin.cert, *admin.chain), key=pem(admin.key))
     certs, _ = validate.admin_pair(f["cert"], f["key"])
     assert len(certs) == 2
 
@@ -62,13 +58,13 @@ def test_der_certificate_and_key_traditional_and_ec_keys(ca, files_of, keys):
 
 def test_a_self_signed_admin_certificate_is_accepted(keys, files_of):
     key = keys.get("ec:p256")
-    cert = make_cert(key, "pbx.example.test", dns=("pbx.example.test",))
+    cert = make_cert(key, name("pbx.example.test"), dns=("pbx.example.test",))
     f = files_of(cert=pem(cert), key=pem(key))
     assert len(validate.admin_pair(f["cert"], f["key"])[0]) == 1
 
 
-def test_a_wildcard_beside_a_host_name_is_accepted(ca, files_of):
-    leaf, key = ca.leaf(("*.example.test", "pbx.example.test"))
+def test_a_wildcard_beside_a_host_name_is_accepted(issued, files_of):
+    leaf, key = issued("*.example.test", "pbx.example.test").pair
     f = files_of(cert=pem(leaf), key=pem(key))
     validate.admin_pair(f["cert"], f["key"])
 
@@ -149,9 +145,10 @@ def test_refusals_name_the_file_and_the_problem(ca, keys, files_of, case):
 
 def test_an_expired_chain_certificate_is_refused(ca, keys, files_of):
     old_ca_key = keys.get("ec:p256")
-    old_ca = make_cert(old_ca_key, "Old CA", ca=True, not_before=now() - 900 * DAY, not_after=now() - DAY)
+    old_ca = make_cert(old_ca_key, name("Old CA"), ca=True, not_before=now() - 900 * DAY,
+                       not_after=now() - DAY)
     leaf_key = keys.get("rsa:2048")
-    leaf = make_cert(leaf_key, "pbx.example.test", dns=("pbx.example.test",), issuer=old_ca,
+    leaf = make_cert(leaf_key, name("pbx.example.test"), dns=("pbx.example.test",), issuer=old_ca,
                      issuer_key=old_ca_key, not_before=now() - 10 * DAY, days=100)
     f = files_of(cert=pem(leaf), key=pem(leaf_key), chain=pem(old_ca))
     with pytest.raises(Problem, match=f"^{f['chain']}: chain certificate 2 expired on "):

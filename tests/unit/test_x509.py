@@ -15,9 +15,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from xivo_certs import certinfo, trust, x509 as core
 from xivo_certs.errors import Problem
-from xc_testlib import REAL_NEW_KEY, fingerprint, make_cert, now, package_like, pem, spki
+from support.certs import DAY, make_cert, name, now, package_like, pem
+from support.facts import fingerprint, spki
 
-DAY = datetime.timedelta(days=1)
+REAL_NEW_KEY = core.new_key  # the suite's fixture hands out pooled keys in its place
 
 
 # --- making the default pair ---------------------------------------------------------------------
@@ -174,12 +175,12 @@ def test_key_pem_is_unencrypted_pkcs8(keys):
 
 # --- reading ------------------------------------------------------------------------------------------
 
-def test_parse_certificates_keeps_pem_order_and_reads_der(ca, keys):
-    leaf, _ = ca.leaf()
-    middle = ca.intermediate()
-    data = pem(leaf, middle.cert, ca.cert)
+def test_parse_certificates_keeps_pem_order_and_reads_der(ordinary_ca, issued):
+    admin = issued("pbx.example.test", intermediate=True)
+    leaf, [middle] = admin.cert, admin.chain
+    data = pem(leaf, middle, ordinary_ca.cert)
     assert [fingerprint(c) for c in core.parse_certificates(data, "f")] == [
-        fingerprint(leaf), fingerprint(middle.cert), fingerprint(ca.cert)]
+        fingerprint(leaf), fingerprint(middle), fingerprint(ordinary_ca.cert)]
     crlf = data.replace(b"\n", b"\r\n")
     assert len(core.parse_certificates(crlf, "f")) == 3
     der = leaf.public_bytes(serialization.Encoding.DER)
@@ -275,7 +276,7 @@ def test_describe_a_ca_issued_leaf(ca):
 
 def test_describe_self_signed_and_legacy(keys):
     key = keys.get("rsa:1024")
-    legacy = make_cert(key, "localhost", san=False, hash_alg=hashes.SHA1())
+    legacy = make_cert(key, name("localhost"), san=False, hash_alg=hashes.SHA1())
     info = core.describe(legacy)
     assert info.self_signed and not info.has_san and info.names == ()
     assert info.primary_name == "localhost"  # the CN, when there is no SAN
@@ -298,7 +299,7 @@ def test_a_san_hides_the_cn(ca):
 
 def test_not_self_signed_when_subject_equals_issuer_but_signature_does_not_match(keys):
     one, other = keys.distinct("ec:p256", 2)
-    forged = make_cert(one, "localhost", dns=("localhost",), issuer=make_cert(other, "localhost"),
+    forged = make_cert(one, name("localhost"), dns=("localhost",), issuer=make_cert(other, name("localhost")),
                        issuer_key=other)
     assert forged.subject == forged.issuer
     assert core.describe(forged).self_signed is False
@@ -357,9 +358,9 @@ def test_weaknesses_of_a_good_certificate_are_none(keys):
 
 def test_validity_problem(keys):
     key = keys.get("ec:p256")
-    expired = make_cert(key, "x", not_before=now() - 30 * DAY, not_after=now() - DAY)
-    future = make_cert(key, "x", not_before=now() + 2 * DAY, days=30)
-    fine = make_cert(key, "x")
+    expired = make_cert(key, name("x"), not_before=now() - 30 * DAY, not_after=now() - DAY)
+    future = make_cert(key, name("x"), not_before=now() + 2 * DAY, days=30)
+    fine = make_cert(key, name("x"))
     assert certinfo.validity_problem(core.describe(expired)).startswith("expired on ")
     assert certinfo.validity_problem(core.describe(future)).startswith("is not valid before ")
     assert certinfo.validity_problem(core.describe(fine)) is None
@@ -377,16 +378,15 @@ def test_chain_problem(ca):
 
 def test_chain_problem_checks_signatures_not_only_names(ca, keys):
     leaf, _ = ca.leaf()
-    impostor = make_cert(ec.generate_private_key(ec.SECP256R1()), "xivo-certs Test Root CA", ca=True,
-                         subject=ca.cert.subject)
+    impostor = make_cert(ec.generate_private_key(ec.SECP256R1()), ca.cert.subject, ca=True)
     assert core.chain_problem([leaf, impostor]).startswith("chain out of order")
 
 
-def test_trust_check_uses_the_bundle(tmp_path, ca):
-    middle = ca.intermediate()
-    leaf, _ = middle.leaf()
+def test_trust_check_uses_the_bundle(tmp_path, ordinary_ca, issued):
+    admin = issued("pbx.example.test", intermediate=True)
+    leaf, [middle] = admin.cert, admin.chain
     cert_file = tmp_path / "server.crt"
-    cert_file.write_bytes(pem(leaf, middle.cert))
+    cert_file.write_bytes(pem(leaf, middle))
     bundle = tmp_path / "ca-certificates.crt"
 
     def trusted():
@@ -394,17 +394,17 @@ def test_trust_check_uses_the_bundle(tmp_path, ca):
     assert trusted() is False  # no bundle
     bundle.write_bytes(b"")
     assert trusted() is False
-    bundle.write_bytes(pem(ca.cert))
+    bundle.write_bytes(pem(ordinary_ca.cert))
     assert trusted() is True
     cert_file.write_bytes(pem(leaf))  # the intermediate is missing
     assert trusted() is False
 
 
-def test_trust_anchor(ca, keys):
-    middle = ca.intermediate()
-    leaf, _ = middle.leaf()
-    assert fingerprint(core.trust_anchor([leaf, middle.cert, ca.cert])) == fingerprint(ca.cert)
-    assert core.trust_anchor([leaf, middle.cert]) is None
+def test_trust_anchor(ordinary_ca, issued, keys):
+    admin = issued("pbx.example.test", intermediate=True)
+    leaf, [middle] = admin.cert, admin.chain
+    assert fingerprint(core.trust_anchor([leaf, middle, ordinary_ca.cert])) == fingerprint(ordinary_ca.cert)
+    assert core.trust_anchor([leaf, middle]) is None
     own = package_like(keys.get("ec:p256"), "pbx.example.test", dns=("pbx.example.test",))
     assert core.trust_anchor([own]) is own
 

@@ -1,191 +1,42 @@
-"""Helpers of the unit suite: keys made once per session, a private test CA, certificates with
-chosen names, dates, hashes and keys, a temporary root, snapshots, and running `xivo-certs`."""
+"""What only the unit suite needs (fixtures are in conftest.py; what every suite shares is in
+tests/support): its temporary root, with pairs and states put in place by hand, and the outcome
+of a command run in-process or as a subprocess."""
 
-import hashlib
-import itertools
 import os
-import shutil
-import stat
-import subprocess
-import sys
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
+from support import command, hooks as recording, roots
+from support.certs import load_certs, pem
+from support.facts import fingerprint, sha256_file
+from support.layout import OVERRIDE
+from support.owners import UID, WWW_DATA
+from support.snapshots import snapshot
+from xivo_certs import state as state_module
 
-CHECKOUT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(CHECKOUT))
-sys.path.insert(0, str(CHECKOUT / "tests"))
-
-import certkit  # noqa: E402
-from certkit import fingerprint, load_certs, load_key, name, now, pem, spki  # noqa: E402,F401
-from xivo_certs import cli, state as state_module  # noqa: E402,F401 (cli: for conftest)
-from xivo_certs import x509 as core_x509  # noqa: E402
-from xivo_certs.context import TEST_OWNER, Owner  # noqa: E402
-from xivo_certs.paths import Paths  # noqa: E402
-
-PYTHON = "/usr/bin/python3"
-COMMAND = str(CHECKOUT / "bin" / "xivo-certs")
-SHIPPED_HOOKS = CHECKOUT / "bin" / "hooks.d"
-DATA = Path(__file__).resolve().parent / "data"
-REAL_NEW_KEY = core_x509.new_key
-
-# The owners xivo-certs gives its files: root and www-data (33) when the suite runs as root;
-# without root, the test user's ids, injected (in-process: cli.main(owner=); subprocesses:
-# XIVO_CERTS_TEST_OWNER, which xivo-certs ignores when run as root).
-AS_ROOT = os.geteuid() == 0
-UID, GID, WWW_DATA = (0, 0, 33) if AS_ROOT else (os.getuid(), os.getgid(), os.getgid())
-OWNER = Owner(UID, GID, WWW_DATA)
-INJECTED_OWNER = None if AS_ROOT else OWNER  # as root: the process's own (reads the root's /etc/group)
-OWNER_ENV = {TEST_OWNER: f"{UID}:{GID}"}
-CA_PATH = "/usr/share/xivo-certs/ca.crt"
-OVERRIDE_PATH = "/etc/xivo/custom/custom-certificate.yml"
+# The conf.d directories of the daemons a unit root has (relative to the root).
 CONFD_DIRS = ("etc/xivo-dird/conf.d", "etc/xivo-confd/conf.d", "etc/wazo-calld/conf.d",
               "etc/wazo-webhookd/conf.d")
-SERVICES = ("consul", "agentd", "ajam", "amid", "auth", "calld", "confd", "ctid_ng", "dird",
-            "webhookd", "websocketd")
-HOOK_VARIABLES = ("XIVO_CERTS_ROOT", "XIVO_CERTS_CERT", "XIVO_CERTS_KEY", "XIVO_CERTS_HOSTNAME",
-                  "XIVO_CERTS_NAMES", "XIVO_CERTS_SELF_SIGNED", "XIVO_CERTS_DEFAULT",
-                  "XIVO_CERTS_FINGERPRINT", "XIVO_CERTS_PREVIOUS_FINGERPRINT",
-                  "XIVO_CERTS_NOT_AFTER", "XIVO_CERTS_REASON", "XIVO_CERTS_RESTART_SERVICES")
+# Root.links() when every conf.d directory has the override's link, and when none has.
+ALL_LINKED = {d: OVERRIDE for d in CONFD_DIRS}
+NO_LINKS = {d: None for d in CONFD_DIRS}
 
 
-# --- keys, made once per session ------------------------------------------------------------------
-
-class KeyPool:
-    """Keys by type, handed out round-robin. RSA is slow here (0.4 s for 2048 bits, seconds to
-    tens of seconds for 3072 and 4096), so the big ones come from test-only files in data/."""
-
-    COUNTS = {"rsa:2048": 4, "rsa:1024": 2}
-
-    def __init__(self):
-        self._keys = {}
-        self._cycles = {}
-
-    def _make(self, key_type):
-        kind, _, size = key_type.partition(":")
-        if key_type in ("rsa:3072", "rsa:4096"):
-            data = (DATA / f"test-only-rsa{size}.key").read_bytes()
-            return [serialization.load_pem_private_key(data, password=None)]
-        count = self.COUNTS.get(key_type, 1) if kind == "rsa" else 4
-        return [certkit.new_key(key_type) for _ in range(count)]
-
-    def get(self, key_type="rsa:2048"):
-        if key_type not in self._keys:
-            self._keys[key_type] = self._make(key_type)
-            self._cycles[key_type] = itertools.cycle(self._keys[key_type])
-        return next(self._cycles[key_type])
-
-    def distinct(self, key_type, count):
-        """`count` different keys of one type."""
-        keys = []
-        while len(keys) < count:
-            key = self.get(key_type)
-            if all(key is not other for other in keys):
-                keys.append(key)
-        return keys
-
-
-POOL = KeyPool()
-
-
-# --- certificates ----------------------------------------------------------------------------------
-
-def make_cert(key, cn, dns=(), ips=(), issuer=None, issuer_key=None, ca=False, path_length=None,
-              not_before=None, not_after=None, days=365, hash_alg=None, san=True, eku=True,
-              subject=None, key_ids=True):
-    """A certificate for `key`; self-signed unless `issuer` (a certificate) and `issuer_key`.
-    A SAN (of `dns` and `ips`) when there are names and `san`."""
-    return certkit.make_cert(key, subject or name(cn), issuer=issuer, issuer_key=issuer_key,
-                             ca=ca, path_length=path_length, dns=dns, ips=ips,
-                             san=None if san else False, eku=eku, key_ids=key_ids,
-                             not_before=not_before, not_after=not_after, days=days,
-                             hash_alg=hash_alg)
-
-
-class PrivateCA:
-    """A private CA (root, optional intermediate) issuing leaf certificates with chosen properties."""
-
-    def __init__(self, pool, cn="xivo-certs Test Root CA", parent=None, key=None):
-        self.key = key or pool.get("ec:p256")
-        self.pool = pool
-        self.parent = parent
-        if parent is None:
-            self.cert = make_cert(self.key, cn, ca=True, days=3650, subject=name(cn, "Test"))
-        else:
-            self.cert = make_cert(self.key, cn, ca=True, days=1825, issuer=parent.cert,
-                                  issuer_key=parent.key, subject=name(cn, "Test"))
-
-    def intermediate(self, cn="xivo-certs Test Intermediate CA"):
-        return PrivateCA(self.pool, cn, parent=self, key=self.pool.get("ec:p256"))
-
-    def leaf(self, dns=("pbx.example.test",), cn=None, key=None, key_type="rsa:2048", **options):
-        key = key or self.pool.get(key_type)
-        cert = make_cert(key, cn if cn is not None else (dns[0] if dns else "leaf"), dns=dns,
-                         issuer=self.cert, issuer_key=self.key, **options)
-        return cert, key
-
-    def chain(self):
-        """This CA and its parents, nearest first (what goes after the leaf)."""
-        result, ca = [], self
-        while ca is not None:
-            result.append(ca.cert)
-            ca = ca.parent
-        return result
-
-
-def package_like(key, hostname="localhost", dns=None, days=825, not_before=None, not_after=None,
-                 hash_alg=None, san=True, cn=None):
-    """A self-signed server certificate like the ones xivo-certs (or the packages before it) made."""
-    dns = (hostname, "localhost") if dns is None else dns
-    dns = tuple(dict.fromkeys(dns))
-    return make_cert(key, cn or hostname, dns=dns, ips=("127.0.0.1", "::1") if san else (),
-                     san=san, days=days, not_before=not_before, not_after=not_after,
-                     hash_alg=hash_alg)
-
-
-def sha256_file(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def owner_mode(path):
-    info = os.lstat(path)
-    return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)
-
-
-# --- the temporary root ------------------------------------------------------------------------------
-
-RECORD_HOOK = """#!/bin/sh
-# Test hook: record the XIVO_CERTS_* environment of each run, one file per run.
-n=$(ls "{log}" | wc -l)
-env | grep '^XIVO_CERTS_' | LC_ALL=C sort > "{log}/$(printf %03d "$n")"
-"""
-
-
-class Root:
-    """A temporary root with the hooks directory (a recording hook), conf.d directories of
-    xivo-* and wazo-* daemons, and helpers to read what xivo-certs wrote."""
+class Root(roots.Root):
+    """support's root, at `base`/root: the hooks directory with the recording hook (logging into
+    `base`/hook-runs), conf.d directories of xivo-* and wazo-* daemons, no /etc/group (www-data is
+    the static gid); and pairs and states put in place as a package or an admin would."""
 
     def __init__(self, base):
-        self.path = base / "root"
-        self.log = base / "hook-runs"
+        super().__init__(base / "root", base / "hook-runs", CONFD_DIRS)
         self.path.mkdir(mode=0o755)
         self.log.mkdir()
-        self.paths = Paths(str(self.path))
-        self.hooks = Path(self.paths.hooks)
         self.hooks.mkdir(parents=True, mode=0o755)
         for directory in CONFD_DIRS:
-            (self.path / directory).mkdir(parents=True)
-        (self.path / "etc/xivo-certs/conf").mkdir()  # no conf.d: not a daemon
-        (self.path / "etc/other-daemon/conf.d").mkdir(parents=True)  # matches no glob
-        self.add_hook("50-record", RECORD_HOOK.format(log=self.log))
+            (self / directory).mkdir(parents=True)
+        (self / "etc/xivo-certs/conf").mkdir()  # no conf.d: not a daemon
+        (self / "etc/other-daemon/conf.d").mkdir(parents=True)  # matches no glob
+        recording.install(self.hooks, self.log)
 
-    def __str__(self):
-        return str(self.path)
-
-    def __truediv__(self, relative):
-        return self.path / relative.lstrip("/")
-
-    # hooks
     def add_hook(self, hook_name, text, mode=0o755):
         hook = self.hooks / hook_name
         hook.write_text(text)
@@ -193,33 +44,7 @@ class Root:
         return hook
 
     def ship_hooks(self):
-        """The shipped hooks, as the package installs them."""
-        for source in SHIPPED_HOOKS.iterdir():
-            target = self.hooks / source.name
-            shutil.copyfile(source, target)
-            target.chmod(0o755 if os.access(source, os.X_OK) else 0o644)
-
-    def hook_runs(self):
-        """The environment (XIVO_CERTS_* only, but the suite's own XIVO_CERTS_TEST_OWNER) of each
-        recorded hook run, in order."""
-        runs = []
-        for run in sorted(self.log.iterdir()):
-            variables = {}
-            for line in run.read_text().splitlines():
-                key, _, value = line.partition("=")
-                if key != TEST_OWNER:
-                    variables[key] = value
-            runs.append(variables)
-        return runs
-
-    # the pair and the state
-    @property
-    def cert(self):
-        return Path(self.paths.cert)
-
-    @property
-    def key(self):
-        return Path(self.paths.key)
+        roots.ship_hooks(self.hooks)
 
     def certs(self):
         return load_certs(self.cert)
@@ -244,60 +69,22 @@ class Root:
     def lock_ready(self):
         """The state directory and its lock file, as any earlier command leaves them (a refusal
         taken under the lock still creates them on a root that never saw xivo-certs)."""
-        directory = Path(self.paths.state_dir)
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        Path(self.paths.state_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
         Path(self.paths.lock).touch(mode=0o600)
 
     def write_state(self, **values):
-        directory = Path(self.paths.state_dir)
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        Path(self.paths.state_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
         Path(self.paths.state).write_text(state_module.render(state_module.State(**values)))
         Path(self.paths.state).chmod(0o600)
 
-    def state(self):
-        return state_module.read(self.paths.state)
-
-    def override_yaml(self):
-        import yaml
-        return yaml.safe_load((self / OVERRIDE_PATH).read_bytes())
-
-    def links(self):
-        """{conf.d dir relative to the root: link target or None}"""
-        result = {}
-        for directory in CONFD_DIRS:
-            link = self / directory / "010-custom-certificate.yml"
-            result[directory] = os.readlink(link) if os.path.islink(link) else (
-                "<not a link>" if os.path.lexists(link) else None)
-        return result
-
-    def backups(self):
-        directory = Path(self.paths.backups)
-        return sorted(directory.iterdir()) if directory.is_dir() else []
-
     def snapshot(self):
-        return snapshot(self.path)
+        """Every path under the root: type, mode, owner, and the bytes' sha256 or the link's target."""
+        return snapshot(self.path, inodes=False)
 
-
-def snapshot(top):
-    """Every path under `top`: type, mode, owner, and the bytes' sha256 or the link's target."""
-    result = {}
-    for directory, subdirs, filenames in os.walk(top):
-        for entry in [directory] + [os.path.join(directory, n) for n in subdirs + filenames]:
-            info = os.lstat(entry)
-            kind = stat.S_IFMT(info.st_mode)
-            content = None
-            if stat.S_ISLNK(info.st_mode):
-                content = os.readlink(entry)
-            elif stat.S_ISREG(info.st_mode):
-                content = hashlib.sha256(Path(entry).read_bytes()).hexdigest()
-            result[os.path.relpath(entry, top)] = (kind, stat.S_IMODE(info.st_mode), info.st_uid,
-                                                   info.st_gid, content)
-    return result
-
-
-# --- running the command ------------------------------------------------------------------------------
 
 class Result:
+    """What a command did: exit `code`, `out` and `err`."""
+
     def __init__(self, code, out, err):
         self.code, self.out, self.err = code, out, err
 
@@ -309,28 +96,29 @@ class Result:
         return f"Result(code={self.code!r}, out={self.out!r}, err={self.err!r})"
 
 
-def command_env(extra=None, path=None):
-    env = {"PATH": path or f"{CHECKOUT / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin",
-           "PYTHONPATH": str(CHECKOUT), "PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8",
-           "HOME": os.environ.get("HOME", "/root"), **OWNER_ENV}
-    env.update(extra or {})
-    return env
-
-
 def run_command(root_dir, *args, env=None, path=None, python_options=(), timeout=120):
-    """`/usr/bin/python3 bin/xivo-certs --root ROOT ARGS` as a subprocess: a Result."""
-    result = subprocess.run([PYTHON, *python_options, COMMAND, "--root", str(root_dir), *map(str, args)],
-                            env=command_env(env, path), capture_output=True, text=True,
-                            timeout=timeout, cwd=str(CHECKOUT), stdin=subprocess.DEVNULL)
+    """`/usr/bin/python3 bin/xivo-certs --root ROOT ARGS` as a subprocess (support.command, the
+    PATH `path` if given): a Result."""
+    result = command.run(root_dir, *args, env={**({"PATH": path} if path else {}), **(env or {})},
+                         python_options=python_options, timeout=timeout)
     return Result(result.returncode, result.stdout, result.stderr)
 
 
-def assert_refused(result, path_text, problem_text):
-    """One line on stderr naming the file and the problem, exit 1."""
+def refusal_line(root, run, *args):
+    """The one line on stderr of `run(*args)` (the xc or cmd fixture), which must exit 1, say
+    "xivo-certs: " first and change nothing under the root."""
+    before = root.snapshot()
+    result = run(*args)
     assert result.code == 1, result
     assert len(result.err_lines) == 1, result
-    line = result.err_lines[0]
-    assert line.startswith("xivo-certs: "), line
-    assert str(path_text) in line, line
-    assert problem_text.lower() in line.lower(), line
-    return line
+    assert result.err_lines[0].startswith("xivo-certs: "), result
+    assert root.snapshot() == before
+    return result.err_lines[0]
+
+
+def assert_quiet_no_op(root, run, *args):
+    """`run(*args)` (the xc or cmd fixture) exits 0, says nothing and changes nothing under the root."""
+    before = root.snapshot()
+    result = run(*args)
+    assert (result.code, result.out, result.err) == (0, "", ""), (args, result)
+    assert root.snapshot() == before
