@@ -1,7 +1,7 @@
 """What is known of a certificate once it is parsed, and the judgements made from that alone."""
 
 import datetime
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import names
 
@@ -13,8 +13,7 @@ def now():
     return datetime.datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class CertInfo:
+class CertInfo(NamedTuple):
     """What a certificate says (x509.describe makes it)."""
     subject_cn: str
     issuer_cn: str

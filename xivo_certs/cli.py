@@ -58,33 +58,41 @@ def show(notes):
 
 
 def run(ctx, args, notes):
+    # The imports below are lazy: cryptography and yaml stay off the no-op sync path, and each
+    # command loads what it uses (status alone needs json, the others the writing commands).
+    if args.command == "status":
+        from . import status
+        text, problems = status.show(ctx, args.json)
+        print(text)
+        return 1 if problems else 0
     if args.command == "sync":
         settled = sync.sync(ctx)
         if settled is None:
             return 0
-    # lazy: cryptography and yaml stay off the no-op sync path
-    from . import actions, settle, status
-    if args.command == "status":
-        text, problems = status.show(ctx, args.json)
-        print(text)
-        return 1 if problems else 0
-    if args.command == "override":
-        problems = actions.override(ctx, notes, args.adopt)
-        for problem in problems:
-            notes.warn(problem)
-        return 1 if problems else 0
-    if args.command == "ensure":
-        settled = actions.ensure(ctx, notes, args.hostname, args.key_type, args.reason)
-    elif args.command == "generate":
-        settled = actions.generate(ctx, notes, args.hostname, args.san, args.key_type, args.days,
-                                   args.force)
-    elif args.command == "install":
-        settled = actions.install(ctx, notes, args.cert, args.key, args.chain)
-    elif args.command == "revert":
-        settled = actions.revert(ctx, notes)
-    elif args.command == "renew":
-        settled = actions.renew(ctx, notes)
+    else:
+        from . import actions
+        if args.command == "override":
+            problems = actions.override(ctx, notes, args.adopt)
+            for problem in problems:
+                notes.warn(problem)
+            return 1 if problems else 0
+        settled = change(actions, ctx, args, notes)
+    from .settle import run_hooks
     show(notes)  # before the hooks, which write to stderr too
     nonfatal = args.command == "ensure" and args.hooks_nonfatal
     quiet = args.command == "sync" and args.quiet
-    return settle.run_hooks(ctx, settled, notes, nonfatal, quiet)
+    return run_hooks(ctx, settled, notes, nonfatal, quiet)
+
+
+def change(actions, ctx, args, notes):
+    """Run a writing command; a settle.Settled when the hooks must run."""
+    if args.command == "ensure":
+        return actions.ensure(ctx, notes, args.hostname, args.key_type, args.reason)
+    if args.command == "generate":
+        return actions.generate(ctx, notes, args.hostname, args.san, args.key_type, args.days,
+                                args.force)
+    if args.command == "install":
+        return actions.install(ctx, notes, args.cert, args.key, args.chain)
+    if args.command == "revert":
+        return actions.revert(ctx, notes)
+    return actions.renew(ctx, notes)

@@ -3,7 +3,7 @@
 import ipaddress
 import os
 import socket
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import yaml  # type: ignore[import]
 
@@ -16,15 +16,14 @@ HEADER = ("# Managed by xivo-certs: written to match /usr/share/xivo-certs/serve
 MANAGED_MARK = HEADER.splitlines()[0][:24].encode()
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """What the override should be for the certificate in place."""
     needed: bool
     host: str | None = None
     verify: object = None  # True (system trust), the CA file's path, or None (unknown)
     ca_pem: bytes | None = None
     text: bytes | None = None
-    problems: list = field(default_factory=list)
+    problems: tuple = ()
 
 
 def plan(paths, settings, certs):
@@ -34,17 +33,17 @@ def plan(paths, settings, certs):
         return Plan(needed=False)
     host = info.primary_name
     if host is None:
-        return Plan(needed=True, problems=[
-            f"{paths.cert}: no DNS host name the daemons can connect to (only wildcards or addresses)"])
+        return Plan(needed=True, problems=(
+            f"{paths.cert}: no DNS host name the daemons can connect to (only wildcards or addresses)",))
     if trust.system_trusts(paths.cert, paths.system_ca_bundle):
         return Plan(needed=True, host=host, verify=True, text=render(settings, host, True))
     ca_pem = x509.anchor_pem(certs)
     if ca_pem is not None:  # the services trust the chain's own root, put in the CA file
         return Plan(needed=True, host=host, verify=default_paths.CA, ca_pem=ca_pem,
                     text=render(settings, host, default_paths.CA))
-    return Plan(needed=True, host=host, text=render(settings, host, None), problems=[
+    return Plan(needed=True, host=host, text=render(settings, host, None), problems=(
         f"{paths.cert}: the chain does not reach a CA the system trusts, nor a root certificate "
-        "(give the root with `xivo-certs install --chain`)"])
+        "(give the root with `xivo-certs install --chain`)",))
 
 
 def render(settings, host, verify):

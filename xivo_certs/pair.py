@@ -1,7 +1,7 @@
 """The pair in place: read it, tell the package's own certificate from an admin's, make a new default."""
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import certinfo, files, state, transaction, x509
 from .certinfo import CertInfo
@@ -10,8 +10,7 @@ from .errors import Problem
 LEGACY_SUBJECT_CN = "localhost"
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(NamedTuple):
     """The certificates in place (leaf first) and their key, as read."""
     certs: list
     info: CertInfo  # of the leaf

@@ -1,14 +1,13 @@
 """What every command ends with: record what is in place, and run the hooks when it changed."""
 
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import files, hooks, pair, state
 from .errors import Problem
 
 
-@dataclass(frozen=True)
-class Settled:
+class Settled(NamedTuple):
     """A change the hooks must hear of: their environment, and the claim on `hooks-due` that
     keeps them owed until they ran (see hooks.claim)."""
     environment: dict

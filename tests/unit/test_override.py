@@ -55,7 +55,7 @@ def test_private_ca_points_the_services_at_the_ca_file(root, ordinary_ca, issued
     put_admin(root, ordinary_ca, issued, intermediate=True)
     wanted = override.plan(root.paths, DEFAULTS, root.certs())
     assert (wanted.needed, wanted.host, wanted.verify, wanted.problems) == \
-        (True, "pbx.example.test", CA_PATH, [])
+        (True, "pbx.example.test", CA_PATH, ())
     assert wanted.ca_pem == pem(ordinary_ca.cert)  # the chain's root, not the intermediate
     assert wanted.text.startswith(b"# Managed by xivo-certs")
     assert yaml.safe_load(wanted.text) == expected_yaml("pbx.example.test", CA_PATH)
@@ -65,7 +65,7 @@ def test_system_trusted_chain_verifies_with_true(root, ordinary_ca, issued):
     put_admin(root, ordinary_ca, issued, with_root=False, intermediate=True)
     trust_system_wide(root, ordinary_ca)
     wanted = override.plan(root.paths, DEFAULTS, root.certs())
-    assert (wanted.verify, wanted.ca_pem, wanted.problems) == (True, None, [])
+    assert (wanted.verify, wanted.ca_pem, wanted.problems) == (True, None, ())
     assert yaml.safe_load(wanted.text) == expected_yaml("pbx.example.test", True)
     assert b"verify_certificate: true" in wanted.text and b"verify: true" in wanted.text
 
@@ -74,8 +74,8 @@ def test_an_untrusted_chain_without_its_root_is_a_problem(root, ordinary_ca, iss
     put_admin(root, ordinary_ca, issued, with_root=False, intermediate=True)
     wanted = override.plan(root.paths, DEFAULTS, root.certs())
     assert wanted.verify is None and wanted.ca_pem is None
-    assert wanted.problems == [f"{root.cert}: the chain does not reach a CA the system trusts, nor a root "
-                               "certificate (give the root with `xivo-certs install --chain`)"]
+    assert wanted.problems == (f"{root.cert}: the chain does not reach a CA the system trusts, nor a root "
+                               "certificate (give the root with `xivo-certs install --chain`)",)
     assert yaml.safe_load(wanted.text) == expected_yaml("pbx.example.test", None)
 
 
