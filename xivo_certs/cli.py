@@ -1,6 +1,7 @@
 """The `xivo-certs` command line. Exit 0 ok, 1 problem found or refused, 2 usage error. The only
 module that prints: the commands return what they have to say (context.Notes)."""
 
+import os
 import sys
 from types import SimpleNamespace
 
@@ -18,15 +19,28 @@ def main(argv=None, owner=None):
     ctx = Context(paths, owner or process_owner(paths))
     notes = Notes()
     try:
-        return run(ctx, args, notes)
-    except Problem as problem:
-        notes.warn(str(problem))
-    except OSError as error:
-        where = f"{error.filename}: " if error.filename else ""
-        notes.warn(f"{where}{error.strerror or error}")
-    finally:
-        show(notes)
-    return 1
+        code = run(ctx, args, notes)
+    except (Problem, OSError) as problem:
+        notes.warn(one_line(problem))
+        code = 1
+    show(notes)
+    return 1 if notes.output_lost else code
+
+
+def one_line(problem):
+    """What a Problem or an OSError says, as the one line of a refusal."""
+    if isinstance(problem, Problem):
+        return str(problem)
+    where = f"{problem.filename}: " if problem.filename else ""
+    return f"{where}{problem.strerror or problem}"
+
+
+def detach_stdout():
+    """Point stdout at /dev/null, so that the interpreter's flush at exit fails no more (the
+    Python documentation's way out of BrokenPipeError)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def plain_sync(argv):
@@ -47,14 +61,21 @@ def parse(argv):
 
 
 def show(notes):
-    """Print what the command had to say, and forget it."""
-    for line in notes.out:
-        print(line)
-    for line in notes.err:
-        print(line, file=sys.stderr)
-    sys.stdout.flush()
+    """Print what the command had to say, and forget it. Output stdout cannot take (closed, or on
+    a full disk) is lost: stderr says so, stdout is detached and the command will exit 1."""
+    out, err = list(notes.out), list(notes.err)
     notes.out.clear()
     notes.err.clear()
+    try:
+        for line in out:
+            print(line)
+        sys.stdout.flush()
+    except OSError as error:
+        detach_stdout()
+        err.insert(0, f"xivo-certs: cannot write the output: {error.strerror}")
+        notes.output_lost = True
+    for line in err:
+        print(line, file=sys.stderr)
 
 
 def run(ctx, args, notes):
@@ -63,7 +84,7 @@ def run(ctx, args, notes):
     if args.command == "status":
         from . import status
         text, problems = status.show(ctx, args.json)
-        print(text)
+        notes.out.append(text)
         return 1 if problems else 0
     if args.command == "sync":
         settled = sync.sync(ctx)

@@ -76,6 +76,7 @@ class Notes:
     def __init__(self):
         self.out: list[str] = []  # for stdout
         self.err: list[str] = []  # for stderr
+        self.output_lost = False  # stdout could not take some of it
 
     def say(self, text):
         self.out.append(f"xivo-certs: {text}")

@@ -9,7 +9,7 @@ import pytest
 
 from support.asserts import owner_mode
 from support.certs import load_key, pem
-from support.command import environment as command_env
+from support.command import argv, environment as command_env
 from support.facts import fingerprint, spki
 from support.layout import CA as CA_PATH, CHECKOUT, COMMAND, HOOK_VARIABLES, OVERRIDE as OVERRIDE_PATH, PYTHON
 from support.owners import AS_ROOT, GID, OWNER_ENV, UID, WWW_DATA
@@ -224,3 +224,20 @@ def test_a_test_owner_that_is_not_the_user_is_refused(root, cmd):
     result = cmd("ensure", env={"XIVO_CERTS_TEST_OWNER": f"{UID + 1}:{GID}"})
     assert (result.code, result.err) == (1, "xivo-certs: must be run as root (it writes the private key)\n")
     assert not root.key.exists()
+
+
+@pytest.mark.parametrize("args", [("generate", "--key-type", "ec:p256"), ("status",)],
+                         ids=["generate", "status"])
+def test_output_that_cannot_be_written_is_one_line_and_exit_1(root, args):
+    """stdout on a full disk (/dev/full): the command ends with one line on stderr, exit 1, and no
+    traceback; what it did is done (generate's pair is in place)."""
+    if args[0] == "status":
+        assert subprocess.run(argv(root, "generate", "--key-type", "ec:p256"), env=command_env(),
+                              capture_output=True).returncode == 0
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(argv(root, *args), env=command_env(), stdout=full,
+                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 1, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("xivo-certs: ") and "No space left" in lines[0], lines
+    assert root.certs()[0].public_key() is not None
