@@ -17,7 +17,7 @@ unit: test-deps
 	$(PYTEST) -q tests/unit
 
 # Hardening: kill -9 at any instant, full and read-only disks (tmpfs and bind mounts: root),
-# races, hostile input, YAML properties, trust boundaries; see README.md, "Reliability".
+# races, hostile input, YAML properties, trust boundaries; see docs/reliability.md.
 # XIVO_CERTS_CRASH_RUNS=200 runs the whole crash loop (default 24 runs).
 hardening: test-deps
 	$(PYTEST) -q tests/hardening
@@ -44,7 +44,7 @@ clean:
 	rm -rf dist .pytest_cache build
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
-# --- Debian package (debian/; see README.md, "Packaging") -------------------
+# --- Debian package (debian/; see docs/design.md, "Packaging") -------------------
 # The version comes from debian/changelog (sed: dpkg-dev may not be installed yet).
 DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 DEB := dist/xivo-certs_$(DEB_VERSION)_all.deb
@@ -85,7 +85,7 @@ install-deb: deb
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall ./$(DEB)
 	@xivo-certs status; rc=$$?; [ $$rc -le 1 ] || exit $$rc
 
-# No error, no warning; info and pedantic tags are shown (see README.md).
+# No error, no warning; info and pedantic tags are shown (see docs/design.md).
 lintian: deb
 	$(call install-missing,lintian)
 	lintian --pedantic -I --fail-on error,warning dist/*.changes dist/*.deb
