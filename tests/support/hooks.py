@@ -9,6 +9,8 @@ inside the chroot for the package roots (read back through the host's view of it
 import os
 from pathlib import Path
 
+from xivo_certs.context import TEST_OWNER  # what the suites give the command without root: no hook's
+
 SCRIPT = """#!/bin/sh
 # Test hook (tests/support/hooks.py): records the XIVO_CERTS_* environment of each run.
 # One file per run, named by the time it started (and the pid: hooks of concurrent commands).
@@ -33,9 +35,6 @@ def install(hooks_dir, log, hook_name="50-record"):
     hook.write_text(script(log))
     hook.chmod(0o755)
     return hook
-
-
-TEST_OWNER = "XIVO_CERTS_TEST_OWNER"  # what the suites give the command without root: no hook's
 
 
 def runs(log):
