@@ -5,8 +5,6 @@ import os
 import socket
 from typing import NamedTuple
 
-import yaml  # type: ignore[import]
-
 from . import files, paths as default_paths, trust, x509
 from .errors import Problem
 
@@ -47,6 +45,8 @@ def plan(paths, settings, certs):
 
 
 def render(settings, host, verify):
+    import yaml  # type: ignore[import]  # lazy: only the override's YAML needs it, not generate or install
+
     sections = {}
     for service, verify_key in settings.services:
         sections[service] = {"host": host}
