@@ -66,7 +66,8 @@ def _pkcs12_problem(error, password_file):
 
 
 def _pem(data, path, password, password_file):
-    certs, keys = [], []
+    certs: list = []
+    keys: list = []
     for match in x509.PEM_BLOCK.finditer(data):
         kind, block = match.group(1), match.group(0)
         if kind == b"CERTIFICATE":

@@ -58,8 +58,9 @@ def make_cert(key, subject, *, issuer=None, issuer_key=None, ca=False, path_leng
     ca: a CA (KeyUsage keyCertSign, cRLSign; `path_length`), else serverAuth when `eku`.
     san: None adds a SAN of `dns` and `ips` when there are any, True always (maybe empty), False
     never; `raw_dns` puts the DNS strings in without validation. key_ids: subject and authority
-    key identifiers (critical with `key_ids_critical`, which no verifier accepts). Valid from `not_before` (default a day ago) to `not_after` (default `days`
-    later); signed with `hash_alg` (a hashes instance or a HASHES name; default SHA-256)."""
+    key identifiers (critical with `key_ids_critical`, which no verifier accepts). Valid from
+    `not_before` (default a day ago) to `not_after` (default `days` later); signed with `hash_alg`
+    (a hashes instance or a HASHES name; default SHA-256)."""
     signer_key = issuer_key or key
     not_before = not_before or now() - DAY
     not_after = not_after or not_before + days * DAY

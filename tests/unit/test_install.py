@@ -124,7 +124,8 @@ def test_chain_given_more_than_once_and_out_of_order(root, xc, admin, ordinary_c
 
 def test_certificate_and_key_in_one_file(root, xc, admin, ordinary_ca, write):
     [middle] = admin.chain
-    text = b"Bag Attributes\n    friendlyName: pbx\n" + admin.key_pem + pem(middle, admin.cert, ordinary_ca.cert)
+    text = (b"Bag Attributes\n    friendlyName: pbx\n" + admin.key_pem
+            + pem(middle, admin.cert, ordinary_ca.cert))
     result = xc("install", "--cert", write("pbx.pem", text))
     assert result.code == 0, result
     assert installed_chain(root) == fingerprints(admin.cert, middle, ordinary_ca.cert)
@@ -135,7 +136,8 @@ def test_certificate_and_key_in_one_file(root, xc, admin, ordinary_ca, write):
 @pytest.mark.parametrize("password, legacy", [("s3cret pass", False), ("s3cret", True), ("", False)])
 def test_pkcs12_made_by_openssl(root, xc, admin, ordinary_ca, write, tmp_path, password, legacy):
     p12 = openssl_pkcs12(tmp_path / "in/pbx.p12", write("c.pem", pem(admin.cert)),
-                         write("k.pem", admin.key_pem), write("chain.pem", pem(*admin.chain, ordinary_ca.cert)),
+                         write("k.pem", admin.key_pem),
+                         write("chain.pem", pem(*admin.chain, ordinary_ca.cert)),
                          password, legacy)
     args = ["--password-file", write("password", password.encode() + b"\n")] if password else []
     result = xc("install", "--cert", p12, *args)
@@ -159,7 +161,8 @@ def test_a_leaf_alone_warns_that_its_issuer_is_missing(root, xc, admin, write):
     result = xc("install", "--cert", cert, "--key", write("pbx.key", admin.key_pem))
     assert result.code == 0, result
     assert result.err_lines[0].startswith(
-        f"xivo-certs: warning: {cert}: intermediate certificate for {middle.subject.rfc4514_string()} missing")
+        f"xivo-certs: warning: {cert}: intermediate certificate for "
+        f"{middle.subject.rfc4514_string()} missing")
     assert installed_chain(root) == fingerprints(admin.cert)
 
 
@@ -168,7 +171,8 @@ def test_a_leaf_alone_whose_ca_the_system_trusts_is_no_warning(root, xc, issued,
     bundle = root / "etc/ssl/certs/ca-certificates.crt"
     bundle.parent.mkdir(parents=True)
     bundle.write_bytes(ordinary_ca.pem)
-    result = xc("install", "--cert", write("pbx.crt", pem(leaf.cert)), "--key", write("pbx.key", leaf.key_pem))
+    result = xc("install", "--cert", write("pbx.crt", pem(leaf.cert)),
+                "--key", write("pbx.key", leaf.key_pem))
     assert (result.code, result.err) == (0, ""), result
 
 
@@ -178,8 +182,8 @@ def test_a_stray_certificate_is_left_out_with_a_warning(root, xc, admin, ordinar
     result = xc("install", "--cert", write("pbx.crt", pem(admin.cert)), "--key", write("k", admin.key_pem),
                 "--chain", chain)
     assert result.code == 0, result
-    assert result.err_lines == [f"xivo-certs: warning: {chain}: left out other.example.test, which is not in the "
-                                "certificate's chain"]
+    assert result.err_lines == [f"xivo-certs: warning: {chain}: left out other.example.test, which is "
+                                "not in the certificate's chain"]
     assert installed_chain(root) == fingerprints(admin.cert, *admin.chain, ordinary_ca.cert)
 
 
@@ -189,9 +193,9 @@ def test_a_self_signed_certificate_from_openssl_req_x509(root, xc, tmp_path):
     result = xc("install", "--cert", cert, "--key", key)
     assert result.code == 0, result
     assert result.err_lines[:1] == [
-        f"xivo-certs: warning: {cert}: a self-signed certificate marked as a CA (basicConstraints CA:TRUE, as plain "
-        "`openssl req -x509` makes it); accepted: `openssl verify -x509_strict` takes it as its own "
-        "trust anchor"]
+        f"xivo-certs: warning: {cert}: a self-signed certificate marked as a CA (basicConstraints "
+        "CA:TRUE, as plain `openssl req -x509` makes it); accepted: `openssl verify -x509_strict` "
+        "takes it as its own trust anchor"]
     assert root.cert.read_bytes() == cert.read_bytes()
     assert (root / CA_PATH).read_bytes() == cert.read_bytes()  # the daemons verify against it
     assert root.override_yaml()["dird"] == {"host": HOST, "verify_certificate": CA_PATH}
