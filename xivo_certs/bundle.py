@@ -3,6 +3,7 @@ any order, with text around them), a DER certificate, or PKCS#12; each with the 
 
 from typing import NamedTuple
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from . import files, x509
@@ -48,7 +49,7 @@ def read_cert_file(path, password, password_file):
         pass
     try:
         key, cert, others = pkcs12.load_key_and_certificates(data, password)
-    except ValueError as error:
+    except (ValueError, UnsupportedAlgorithm) as error:
         raise Problem(_pkcs12_problem(error, password_file), path)
     certs = ([cert] if cert is not None else []) + list(others)
     if not certs:

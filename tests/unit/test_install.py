@@ -258,6 +258,10 @@ def bad_files(case, admin, ordinary_ca, keys, write, tmp_path):
         "key matching no certificate": (["--cert", write("wrong.pem", pem(admin.cert) + other)],
                                         tmp_path / "in/wrong.pem",
                                         "its private key matches none of its certificates"),
+        "wrong password for the key": (
+            ["--cert", cert, "--key", write("enc.key", key_pem(admin.key, password=b"pw")),
+             "--password-file", write("pw", b"wrong\n")],
+            tmp_path / "in/enc.key", f"the password in {tmp_path / 'in/pw'} does not decrypt the private key"),
         "missing password file": (["--cert", cert, "--key", key, "--password-file", tmp_path / "nowhere"],
                                   tmp_path / "nowhere", "no such file"),
         "certificate request": (["--cert", write("req.pem", b"-----BEGIN CERTIFICATE REQUEST-----\nAA==\n"
@@ -272,7 +276,8 @@ def bad_files(case, admin, ordinary_ca, keys, write, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["p12 without password", "p12 wrong password", "no key anywhere",
-                                  "two keys", "key matching no certificate", "missing password file",
+                                  "two keys", "key matching no certificate", "wrong password for the key",
+                                  "missing password file",
                                   "certificate request", "neither PEM, DER nor PKCS#12"])
 def test_bad_files_one_line_naming_the_file(root, xc, admin, ordinary_ca, keys, write, tmp_path, case):
     assert xc("generate").code == 0
