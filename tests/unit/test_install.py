@@ -261,7 +261,8 @@ def bad_files(case, admin, ordinary_ca, keys, write, tmp_path):
         "wrong password for the key": (
             ["--cert", cert, "--key", write("enc.key", key_pem(admin.key, password=b"pw")),
              "--password-file", write("pw", b"wrong\n")],
-            tmp_path / "in/enc.key", f"the password in {tmp_path / 'in/pw'} does not decrypt the private key"),
+            tmp_path / "in/enc.key",
+            f"the password in {tmp_path / 'in/pw'} does not decrypt the private key"),
         "missing password file": (["--cert", cert, "--key", key, "--password-file", tmp_path / "nowhere"],
                                   tmp_path / "nowhere", "no such file"),
         "certificate request": (["--cert", write("req.pem", b"-----BEGIN CERTIFICATE REQUEST-----\nAA==\n"
