@@ -145,8 +145,9 @@ def supported_key(key, path):
 def encrypted_key_advice(path):
     """Never `-out` the input itself: openssl truncates it before reading it."""
     stem, extension = os.path.splitext(path)
-    return ("the private key is encrypted: give its passphrase with --password-file, or a copy "
-            f"without it (openssl pkey -in {path} -out {stem}-decrypted{extension or '.key'})")
+    return ("the private key is encrypted: use a copy without the passphrase (openssl pkey -in "
+            f"{path} -out {stem}-decrypted{extension or '.key'}), or give the passphrase to "
+            "`xivo-certs install --password-file`")
 
 
 def _short(error):

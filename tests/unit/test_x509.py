@@ -413,3 +413,11 @@ def test_trust_anchor(ordinary_ca, issued, keys):
 def test_subject_is_only_cn(keys, ca):
     assert core.subject_is_only_cn(package_like(keys.get("ec:p256")), "localhost")
     assert not core.subject_is_only_cn(ca.cert, "xivo-certs Test Root CA")  # O= too
+
+
+@pytest.mark.parametrize("path, copy", [("/in/pbx.key", "/in/pbx-decrypted.key"),
+                                        ("/in/pbx.pem", "/in/pbx-decrypted.pem"),
+                                        ("/in/privkey", "/in/privkey-decrypted.key")])
+def test_the_encrypted_key_advice_writes_another_file(path, copy):
+    """`openssl pkey -in F -out F` truncates F before reading it: the advice names another file."""
+    assert f"(openssl pkey -in {path} -out {copy})" in core.encrypted_key_advice(path)
