@@ -76,6 +76,18 @@ def test_a_chain_copied_by_hand_runs_the_hooks_at_sync(root, xc, admin, ordinary
     assert xc("sync").code == 0 and len(root.hook_runs()) == runs + 1
 
 
+def test_a_state_recorded_before_the_chain_was_is_no_change(root, xc, admin, ordinary_ca, write):
+    """The upgrade from a version that recorded no pem_sha256 runs no hooks for that alone."""
+    assert xc("install", "--cert", write("pbx.pem", pem(admin.cert, *admin.chain, ordinary_ca.cert)
+                                         + admin.key_pem)).code == 0
+    recorded = root.state()
+    root.write_state(**recorded._replace(pem_sha256=None)._asdict())
+    runs = root.hook_runs()
+    assert xc("ensure").code == 0
+    assert root.hook_runs() == runs
+    assert root.state().pem_sha256 == recorded.pem_sha256
+
+
 def test_installing_the_same_files_again_changes_nothing(root, xc, admin, ordinary_ca, write):
     root.ship_hooks()
     args = ("install", "--cert", write("pbx.crt", pem(admin.cert)), "--key", write("pbx.key", admin.key_pem),
