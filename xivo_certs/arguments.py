@@ -39,9 +39,13 @@ def parser():
     generate.add_argument("--days", type=days, metavar="N")
     generate.add_argument("--force", action="store_true", help="replace an admin's certificate")
     install = command("install", "put an admin's certificate and key in place")
-    install.add_argument("--cert", required=True, metavar="FILE")
-    install.add_argument("--key", required=True, metavar="FILE")
-    install.add_argument("--chain", metavar="FILE")
+    install.add_argument("--cert", required=True, metavar="FILE",
+                         help="the certificate (PEM, DER or PKCS#12); it may hold the chain and the key")
+    install.add_argument("--key", metavar="FILE", help="the private key, unless --cert holds it")
+    install.add_argument("--chain", metavar="FILE", action="append",
+                         help="intermediate and root certificates, in any order (repeatable)")
+    install.add_argument("--password-file", metavar="FILE",
+                         help="its first line opens a PKCS#12 --cert or an encrypted key")
     command("revert", "go back to a default self-signed certificate")
     command("renew", "renew the default certificate if it expires soon")
     command("sync", "notice changes made by hand and run the hooks").add_argument(

@@ -113,7 +113,7 @@ def change(actions, ctx, args, notes):
         return actions.generate(ctx, notes, args.hostname, args.san, args.key_type, args.days,
                                 args.force)
     if args.command == "install":
-        return actions.install(ctx, notes, args.cert, args.key, args.chain)
+        return actions.install(ctx, notes, args.cert, args.key, args.chain, args.password_file)
     if args.command == "revert":
         return actions.revert(ctx, notes)
     return actions.renew(ctx, notes)

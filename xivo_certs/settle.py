@@ -31,7 +31,7 @@ def settle(ctx, recorded, reason):
         state.write(ctx.paths, ctx.owner, recorded._replace(**file_stamps))
         raise
     previous = recorded.fingerprint or ""
-    new = recorded._replace(fingerprint=found.info.fingerprint, **stamps)
+    new = recorded._replace(fingerprint=found.info.fingerprint, pem_sha256=found.pem_sha256, **stamps)
     if previous and new.fingerprint != previous:
         new = new._replace(changed_at=str(int(time.time())))
     owed = hooks.owed(ctx.paths)
@@ -46,9 +46,10 @@ def settle(ctx, recorded, reason):
 
 
 def _news_for_the_hooks(recorded, new):
-    """Whether the hooks must hear of `new`: another certificate, new conf.d directories, or
-    other settings."""
+    """Whether the hooks must hear of `new`: another certificate or chain, new conf.d directories,
+    or other settings."""
     return (new.fingerprint != (recorded.fingerprint or "")
+            or new.pem_sha256 != (recorded.pem_sha256 or new.pem_sha256)  # none: recorded before
             or not set(new.confd_dir) <= set(recorded.confd_dir)
             or new.settings_stat != (recorded.settings_stat or ""))
 

@@ -1,32 +1,62 @@
 """Checks on an admin's certificate, key and chain before `xivo-certs install` puts them in place."""
 
-from . import certinfo, files, names, x509
+from typing import NamedTuple
+
+from . import bundle, certinfo, chain as chain_module, names, paths, x509
 from .errors import Problem
 
 
-def admin_pair(cert_file, key_file, chain_file=None):
-    """The certificates (leaf first) and key to install, or a Problem naming the file at fault."""
-    certs = x509.parse_certificates(files.read_input(cert_file), cert_file)
-    if chain_file:
-        certs += x509.parse_certificates(files.read_input(chain_file), chain_file)
-    leaf(certs[0], cert_file)
-    problem = x509.chain_problem(certs)
-    if problem:
-        raise Problem(problem, chain_file or cert_file)
-    for number, cert in enumerate(certs[1:], 2):
-        validity = certinfo.validity_problem(x509.describe(cert))
-        if validity:
-            raise Problem(f"chain certificate {number} {validity}", chain_file or cert_file)
-    key = x509.parse_private_key(files.read_input(key_file), key_file)
-    if not x509.key_matches(certs[0], key):
-        raise Problem(f"does not match the certificate in {cert_file}", key_file)
-    return certs, key
+class Admin(NamedTuple):
+    """An admin's pair fit to be installed."""
+    certs: list  # the leaf, then its chain in order
+    key: object
+    warnings: list  # lines to show the admin; none stops the install
+
+
+def admin_pair(cert_file, key_file=None, chain_files=(), password_file=None,
+               system_bundle=paths.SYSTEM_CA_BUNDLE):
+    """The pair the files make, or a Problem naming the file at fault. Without `key_file`, the key
+    is the one `cert_file` holds."""
+    given = bundle.read(cert_file, key_file, chain_files, password_file)
+    return judge(given, cert_file, system_bundle)
+
+
+def judge(given, cert_file, system_bundle):
+    """The Admin pair of a bundle.Given: the certificate its key belongs to, and that
+    certificate's chain among the others."""
+    key, key_path = the_key(given, cert_file)
+    leaf_item = the_leaf(given, key, key_path, cert_file)
+    warnings = leaf(*leaf_item)
+    others = [item for item in given.certs if item is not leaf_item]
+    ordered, left_out = chain_module.in_order(leaf_item, others)
+    warnings += chain_warnings(ordered, left_out, system_bundle)
+    return Admin([cert for cert, _ in ordered], key, warnings)
+
+
+def the_key(given, cert_file):
+    """(key, path): the one private key given (the same key twice counts once)."""
+    if not given.keys:
+        raise Problem("holds no private key: give it with --key", cert_file)
+    key, path = given.keys[0]
+    for other, other_path in given.keys[1:]:
+        if other.public_key().public_numbers() != key.public_key().public_numbers():
+            raise Problem("holds a second, different private key", other_path)
+    return key, path
+
+
+def the_leaf(given, key, key_path, cert_file):
+    """(certificate, path): the certificate `key` belongs to."""
+    for item in given.certs:
+        if x509.key_matches(item[0], key):
+            return item
+    if key_path == cert_file:
+        raise Problem("its private key matches none of its certificates", cert_file)
+    raise Problem(f"does not match the certificate in {cert_file}", key_path)
 
 
 def leaf(cert, path):
+    """The warnings about a server certificate fit to be installed; a Problem when it is not."""
     info = x509.describe(cert)
-    if info.is_ca:
-        raise Problem("is a CA certificate (basicConstraints CA:TRUE), not a server certificate", path)
     validity = certinfo.validity_problem(info)
     if validity:
         raise Problem(f"the certificate {validity}", path)
@@ -39,4 +69,42 @@ def leaf(cert, path):
     for name in info.names:
         if not names.is_host_name(name.removeprefix("*.")):
             raise Problem(f"the certificate holds {name!r}, which is not a DNS host name", path)
-    return info
+    return [ca_leaf_warning(cert, info, path)] if info.is_ca else []
+
+
+def ca_leaf_warning(cert, info, path):
+    """A CA certificate is a server's only as plain `openssl req -x509` makes it: self-signed, and
+    its own trust anchor for strict clients."""
+    if not info.self_signed:
+        raise Problem("is a CA certificate (basicConstraints CA:TRUE), not a server certificate", path)
+    problem = chain_module.strict_self_anchor_problem(cert)
+    if problem:
+        raise Problem("is a self-signed CA certificate (basicConstraints CA:TRUE) that strict TLS "
+                      f"clients refuse: {problem}", path)
+    return (f"warning: {path}: a self-signed certificate marked as a CA (basicConstraints CA:TRUE, "
+            "as plain `openssl req -x509` makes it); accepted: `openssl verify -x509_strict` "
+            "takes it as its own trust anchor")
+
+
+def chain_warnings(ordered, left_out, system_bundle):
+    """Warnings about the chain (leaf first, (certificate, path) items) and the certificates left
+    out of it; a Problem when a chain certificate is unfit or an intermediate is missing from a
+    bundle that holds others."""
+    for number, (cert, path) in enumerate(ordered[1:], 2):
+        validity = certinfo.validity_problem(x509.describe(cert))
+        if validity:
+            raise Problem(f"chain certificate {number} {validity}", path)
+    warnings = []
+    missing = chain_module.missing_issuer([cert for cert, _ in ordered], system_bundle)
+    if missing and left_out:
+        top = x509.name_text(ordered[-1][0].subject)
+        raise Problem(f"intermediate certificate for {missing} missing: none of the certificates "
+                      f"given issued {top}", left_out[0][1])
+    if missing:
+        warnings.append(f"warning: {ordered[-1][1]}: intermediate certificate for {missing} "
+                        "missing, unless that is your own CA's root: clients that do not trust it "
+                        "cannot verify the certificate (give it with --chain)")
+    for cert, path in left_out:
+        warnings.append(f"warning: {path}: left out {x509.name_text(cert.subject)}, which is not "
+                        "in the certificate's chain")
+    return warnings

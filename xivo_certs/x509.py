@@ -4,6 +4,7 @@ import contextlib
 import datetime
 import hashlib
 import ipaddress
+import os
 import re
 
 from cryptography import x509
@@ -94,13 +95,16 @@ def parse_certificates(data, path):
     if kinds != {b"CERTIFICATE"}:
         found = ", ".join(sorted(k.decode() for k in kinds - {b"CERTIFICATE"}))
         raise Problem(f"expected only certificates, found {found}", path)
-    certs = []
-    for number, match in enumerate(PEM_BLOCK.finditer(data), 1):
-        try:
-            certs.append(x509.load_pem_x509_certificate(match.group(0)))
-        except (ValueError, UnsupportedAlgorithm) as error:
-            raise Problem(f"certificate {number} is not valid X.509: {_short(error)}", path)
-    return certs
+    return [pem_certificate(match.group(0), number, path)
+            for number, match in enumerate(PEM_BLOCK.finditer(data), 1)]
+
+
+def pem_certificate(block, number, path):
+    """The certificate of one PEM block, the `number`th of the file at `path`."""
+    try:
+        return x509.load_pem_x509_certificate(block)
+    except (ValueError, UnsupportedAlgorithm) as error:
+        raise Problem(f"certificate {number} is not valid X.509: {_short(error)}", path)
 
 
 def _der_certificate(data, path):
@@ -110,24 +114,40 @@ def _der_certificate(data, path):
         raise Problem("not a certificate (neither PEM nor DER X.509)", path)
 
 
-def parse_private_key(data, path):
+def parse_private_key(data, path, password=None, password_file=None):
+    """The RSA or EC private key of a PEM or DER file; an encrypted one needs `password` (bytes,
+    read from `password_file`)."""
     blocks = PEM_BLOCK.findall(data)
     kinds = {kind for kind, _ in blocks}
     if b"CERTIFICATE" in kinds and not any(k.endswith(b"PRIVATE KEY") for k in kinds):
         raise Problem("is a certificate, not a private key", path)
-    if b"ENCRYPTED PRIVATE KEY" in kinds or b"Proc-Type: 4,ENCRYPTED" in data:
-        raise Problem("the private key is encrypted: give it without a passphrase "
-                      "(openssl pkey -in FILE -out FILE)", path)
+    encrypted = b"ENCRYPTED PRIVATE KEY" in kinds or b"Proc-Type: 4,ENCRYPTED" in data
+    if encrypted and password is None:
+        raise Problem(encrypted_key_advice(path), path)
     load = serialization.load_pem_private_key if blocks else serialization.load_der_private_key
     try:
-        key = _load_unchecked(load, data)
-    except TypeError:
-        raise Problem("the private key is encrypted: give it without a passphrase", path)
+        key = _load_unchecked(load, data, password if encrypted else None)
+    except TypeError:  # an encrypted DER key, which says so only when read
+        raise Problem(encrypted_key_advice(path), path)
     except (ValueError, UnsupportedAlgorithm) as error:
+        if encrypted:
+            raise Problem(f"the password in {password_file} does not decrypt the private key", path)
         raise Problem(f"not a private key (PEM or DER): {_short(error)}", path)
+    return supported_key(key, path)
+
+
+def supported_key(key, path):
     if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
         raise Problem("only RSA and EC private keys are supported", path)
     return key
+
+
+def encrypted_key_advice(path):
+    """Never `-out` the input itself: openssl truncates it before reading it."""
+    stem, extension = os.path.splitext(path)
+    return ("the private key is encrypted: use a copy without the passphrase (openssl pkey -in "
+            f"{path} -out {stem}-decrypted{extension or '.key'}), or give the passphrase to "
+            "`xivo-certs install --password-file`")
 
 
 def _short(error):
@@ -146,7 +166,7 @@ def describe(cert):
         issuer_cn=_common_name(cert.issuer),
         names=tuple(san.get_values_for_type(x509.DNSName)) if san else (),
         ip_addresses=tuple(str(a) for a in san.get_values_for_type(x509.IPAddress)) if san else (),
-        self_signed=cert.issuer == cert.subject and signed_by(cert, cert),
+        self_signed=is_self_signed(cert),
         is_ca=bool(constraints and constraints.ca),
         not_before=_utc(cert, "not_valid_before"),
         not_after=_utc(cert, "not_valid_after"),
@@ -167,6 +187,11 @@ def _extension(cert, kind):
 def _common_name(name):
     values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(values[0].value) if values else ""
+
+
+def name_text(name):
+    """How messages call an x509.Name: its CN, else the whole name (RFC 4514)."""
+    return _common_name(name) or name.rfc4514_string()
 
 
 def _utc(cert, attribute):
@@ -232,13 +257,13 @@ def signed_by(cert, issuer):
     return True
 
 
-def chain_problem(certs):
-    """Why `certs` (leaf first) is not a chain in order, or None."""
-    for number, (cert, issuer) in enumerate(zip(certs, certs[1:]), 1):
-        if cert.issuer != issuer.subject or not signed_by(cert, issuer):
-            return (f"chain out of order: certificate {number} ({_common_name(cert.subject)!r}) "
-                    f"is not issued by certificate {number + 1} ({_common_name(issuer.subject)!r})")
-    return None
+def issued_by(cert, issuer):
+    """Whether `issuer` issued `cert`: its subject is `cert`'s issuer, and its key made the signature."""
+    return cert.issuer == issuer.subject and signed_by(cert, issuer)
+
+
+def is_self_signed(cert):
+    return issued_by(cert, cert)
 
 
 # --- trust ---------------------------------------------------------------------------------
@@ -246,7 +271,7 @@ def chain_problem(certs):
 def trust_anchor(certs):
     """The certificate a client must trust when the system does not: the chain's self-signed top."""
     top = certs[-1]
-    return top if top.issuer == top.subject and signed_by(top, top) else None
+    return top if is_self_signed(top) else None
 
 
 def anchor_pem(certs):
@@ -279,12 +304,12 @@ def _rsa_key_check_skipped():
         _openssl_backend._rsa_skip_check_key = saved
 
 
-def _load_unchecked(load, data):
-    """`load(data)` without RSA_check_key."""
+def _load_unchecked(load, data, password=None):
+    """`load(data, password)` without RSA_check_key."""
     try:
-        return load(data, password=None, unsafe_skip_rsa_key_validation=True)  # cryptography >= 39
+        return load(data, password=password, unsafe_skip_rsa_key_validation=True)  # cryptography >= 39
     except TypeError as error:
         if "unsafe_skip_rsa_key_validation" not in str(error):
             raise
     with _rsa_key_check_skipped():
-        return load(data, password=None)
+        return load(data, password=password)

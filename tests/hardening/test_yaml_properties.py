@@ -171,7 +171,7 @@ def test_generate_records_exactly_the_names(tmp_path_factory, host, extra):
     keys = {line.partition("=")[0] for line in lines}
     assert keys <= {"hostname", "key_type", "san", "generated_fingerprint", "generated_pem_sha256",
                     "fingerprint", "cert_stat", "key_stat", "settings_stat", "confd_dir",
-                    "changed_at"}, keys
+                    "changed_at", "pem_sha256"}, keys
     info = x509.describe(x509.parse_certificates(root.cert.read_bytes(), "c")[0])
     assert info.primary_name == host
     assert set(info.names) == {host, *extra, "localhost"}

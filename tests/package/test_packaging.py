@@ -336,3 +336,38 @@ def test_s21_remove_then_install_again(root, deb):
     if new:
         check.true(root.get(CERT) != pair[0], "the purged pair came back")
     check.done("purge, install again")
+
+
+def test_s22_install_pkcs12_then_a_new_chain(root, deb):
+    """Issue 11 items 3 and 4 with each release's own openssl and python3-cryptography: a PKCS#12
+    file as old Windows exports make it (openssl pkcs12 -legacy, RC2), behind a password file, is
+    installed with its chain in order; the same file again changes nothing and runs no hook; the
+    same leaf with the root added runs the hooks, which write ca.crt."""
+    from support import chains
+    check = Check(root)
+    add_record_hook(root)
+    install(root, deb, check)
+    ca = chains.CA("xivo-certs tests private CA")
+    middle = ca.intermediate("xivo-certs tests intermediate CA")
+    leaf = middle.issue(ADMIN_HOST)
+    root.write("/root/leaf.pem", cert_pem(leaf.cert))
+    root.write("/root/leaf.key", leaf.key_pem, mode=0o600)
+    root.write("/root/middle.pem", middle.pem)
+    root.write("/root/root.pem", ca.pem)
+    root.write("/root/pw", "s3cret pass\n", mode=0o600)
+    root.run("openssl pkcs12 -export -legacy -in /root/leaf.pem -inkey /root/leaf.key "
+             "-certfile /root/middle.pem -out /root/pbx.p12 -passout 'pass:s3cret pass'")
+    p12 = "xivo-certs install --cert /root/pbx.p12 --password-file /root/pw"
+    root.run(p12, check=False)  # exits 1: the override has no root to verify against, yet
+    check.eq(root.get(CERT), cert_pem(leaf.cert) + middle.pem, "server.crt after the PKCS#12 install")
+    check.eq(root.get(KEY), leaf.key_pem, "server.key after the PKCS#12 install")
+    runs = hook_runs(root)
+    res = root.run(p12, check=False)
+    in_place = "xivo-certs: the certificate, its chain and its key are already in place"
+    check.eq((res.rc, res.out.strip()), (0, in_place), "the same PKCS#12 again")
+    check.eq(hook_runs(root), runs, "hook runs after the same PKCS#12 again")
+    res = root.run(f"{p12} --chain /root/root.pem", check=False)
+    check.eq(res.rc, 0, f"the same leaf with the root added: {res.output[-300:]!r}")
+    check.eq(len(hook_runs(root)), len(runs) + 1, "hook runs after the root was added")
+    check.eq(root.get("/usr/share/xivo-certs/ca.crt"), ca.pem, "ca.crt after the root was added")
+    check.done()

@@ -51,15 +51,16 @@ def name(cn, org=None):
 
 def make_cert(key, subject, *, issuer=None, issuer_key=None, ca=False, path_length=None,
               dns=(), ips=(), raw_dns=False, san=None, eku=True, key_ids=True,
-              not_before=None, not_after=None, days=365, hash_alg=None):
+              not_before=None, not_after=None, days=365, hash_alg=None, key_ids_critical=False):
     """A certificate for `key` named `subject` (an x509.Name), self-signed unless `issuer` (a
     certificate) and `issuer_key` sign it.
 
     ca: a CA (KeyUsage keyCertSign, cRLSign; `path_length`), else serverAuth when `eku`.
     san: None adds a SAN of `dns` and `ips` when there are any, True always (maybe empty), False
     never; `raw_dns` puts the DNS strings in without validation. key_ids: subject and authority
-    key identifiers. Valid from `not_before` (default a day ago) to `not_after` (default `days`
-    later); signed with `hash_alg` (a hashes instance or a HASHES name; default SHA-256)."""
+    key identifiers (critical with `key_ids_critical`, which no verifier accepts). Valid from
+    `not_before` (default a day ago) to `not_after` (default `days` later); signed with `hash_alg`
+    (a hashes instance or a HASHES name; default SHA-256)."""
     signer_key = issuer_key or key
     not_before = not_before or now() - DAY
     not_after = not_after or not_before + days * DAY
@@ -79,10 +80,10 @@ def make_cert(key, subject, *, issuer=None, issuer_key=None, ca=False, path_leng
         builder = builder.add_extension(alt_names(dns, ips, raw_dns), critical=False)
     if key_ids:
         builder = builder.add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=key_ids_critical)
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()),
-            critical=False)
+            critical=key_ids_critical)
     return builder.sign(signer_key, hash_alg or hashes.SHA256())
 
 
@@ -126,6 +127,28 @@ def openssl_weak_pair(workdir, kind):
     }[kind]
     subprocess.run(argv, check=True, capture_output=True)
     return Path(crt).read_bytes(), Path(key).read_bytes()
+
+
+def openssl_req_x509(workdir, hostname, days=30):
+    """(cert path, key path) of a self-signed pair for `hostname` made as an admin would with plain
+    `openssl req -x509` and Debian's openssl.cnf: basicConstraints critical CA:TRUE, key
+    identifiers, a SAN of the name (given with -addext), no keyUsage or extendedKeyUsage."""
+    key, crt = Path(workdir) / f"{hostname}.key", Path(workdir) / f"{hostname}.crt"
+    subprocess.run(["openssl", "req", "-x509", "-nodes", "-newkey", "rsa:2048", "-days", str(days),
+                    "-subj", f"/CN={hostname}", "-addext", f"subjectAltName=DNS:{hostname}",
+                    "-keyout", key, "-out", crt], check=True, capture_output=True)
+    return crt, key
+
+
+def openssl_pkcs12(path, cert_file, key_file=None, chain_file=None, password="", legacy=False):
+    """`path`, a PKCS#12 file made by `openssl pkcs12 -export` from PEM files (password "" is the
+    empty one; `legacy`: RC2/3DES as old Windows exports, else OpenSSL 3's AES and PBKDF2)."""
+    argv = ["openssl", "pkcs12", "-export", "-in", cert_file, "-out", path, "-passout", f"pass:{password}"]
+    argv += ["-inkey", key_file] if key_file else ["-nokeys"]
+    argv += ["-certfile", chain_file] if chain_file else []
+    argv += ["-legacy"] if legacy else []
+    subprocess.run(argv, check=True, capture_output=True)
+    return path
 
 
 # --- PEM out and in -------------------------------------------------------------------------------

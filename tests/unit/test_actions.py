@@ -212,7 +212,7 @@ def test_bad_names_and_values_are_refused_and_change_nothing(root, xc, args, mes
 
 
 @pytest.mark.parametrize("args", [["generate", "--days", "ten"], ["ensure", "--reason", "whim"],
-                                  ["frobnicate"], [], ["install", "--cert", "c.pem"]])
+                                  ["frobnicate"], [], ["install", "--key", "k.pem"]])
 def test_usage_errors_exit_2(root, xc, args):
     before = root.snapshot()
     assert xc(*args).code == 2
@@ -350,11 +350,10 @@ def test_install_over_an_admin_pair_backs_it_up(root, xc, admin_files, issued):
 
 INSTALL_REFUSALS = {
     "malformed PEM": ("cert", b"-----BEGIN CERTIFICATE-----\nMIIB\n", "malformed PEM"),
-    "key as cert": ("cert", "KEY", "expected only certificates, found PRIVATE KEY"),
+    "key as cert": ("cert", "KEY", "holds a private key but no certificate"),
     "cert as key": ("key", "LEAF", "is a certificate, not a private key"),
     "encrypted key": ("key", "ENCRYPTED", "the private key is encrypted"),
     "mismatch": ("key", "OTHER KEY", "does not match the certificate in"),
-    "chain out of order": ("chain", "REVERSED", "chain out of order"),
     "missing cert": ("cert", None, "no such file"),
     "missing key": ("key", None, "no such file"),
     "missing chain": ("chain", None, "no such file"),
@@ -378,8 +377,7 @@ def test_install_refusals_change_nothing(root, xc, admin_files, keys, case):
                 "ENCRYPTED": admin_files["leaf_key"].private_bytes(
                     serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                     serialization.BestAvailableEncryption(b"pw")),
-                "OTHER KEY": pem(keys.get("ec:p256")),
-                "REVERSED": pem(admin_files["root"], admin_files["middle"])}.get(content, content)
+                "OTHER KEY": pem(keys.get("ec:p256"))}.get(content, content)
         path.write_bytes(data)
     before = root.snapshot()
     runs = len(root.hook_runs())

@@ -26,7 +26,7 @@ def test_leaf_and_chain_files_in_order(ordinary_ca, issued, files_of):
     admin = issued("pbx.example.test", "voip.example.test", intermediate=True)
     (leaf, key), [middle] = admin.pair, admin.chain
     f = files_of(cert=pem(leaf), key=pem(key), chain=pem(middle, ordinary_ca.cert))
-    certs, got_key = validate.admin_pair(f["cert"], f["key"], f["chain"])
+    certs, got_key, _ = validate.admin_pair(f["cert"], f["key"], [f["chain"]])
     assert [fingerprint(c) for c in certs] == [fingerprint(leaf), fingerprint(middle),
                                                fingerprint(ordinary_ca.cert)]
     assert spki(got_key.public_key()) == spki(key.public_key())
@@ -35,7 +35,7 @@ def test_leaf_and_chain_files_in_order(ordinary_ca, issued, files_of):
 def test_the_chain_may_follow_the_leaf_in_the_certificate_file(issued, files_of):
     admin = issued("pbx.example.test", intermediate=True)
     f = files_of(cert=pem(admin.cert, *admin.chain), key=pem(admin.key))
-    certs, _ = validate.admin_pair(f["cert"], f["key"])
+    certs, _, _ = validate.admin_pair(f["cert"], f["key"])
     assert len(certs) == 2
 
 
@@ -73,7 +73,7 @@ def test_upper_case_dns_names_are_host_names(ca, files_of):
     """DNS names compare without case (RFC 5280 7.2): some CAs keep the case they were asked."""
     leaf, key = ca.leaf(("PBX.Example.test",))
     f = files_of(cert=pem(leaf), key=pem(key))
-    certs, _ = validate.admin_pair(f["cert"], f["key"])
+    certs, _, _ = validate.admin_pair(f["cert"], f["key"])
     assert fingerprint(certs[0]) == fingerprint(leaf)
 
 
@@ -83,13 +83,13 @@ def refusal(ca, keys, case):
     middle = ca.intermediate()
     mid_leaf, mid_key = middle.leaf()
     other_key = keys.distinct("rsa:2048", 2)[1] if keys.get("rsa:2048") is key else keys.get("rsa:2048")
-    rsa_key = keys.get("rsa:2048")
+    rsa_key, rsa1024_key = keys.get("rsa:2048"), keys.get("rsa:1024")
     cases = {
         "malformed PEM": (b"-----BEGIN CERTIFICATE-----\nMIIB\n", pem(key), None, "cert",
                           "malformed PEM"),
         "garbage": (b"not a certificate at all", pem(key), None, "cert", "neither PEM nor DER"),
         "key where cert expected": (pem(key), pem(key), None, "cert",
-                                    "expected only certificates, found PRIVATE KEY"),
+                                    "holds a private key but no certificate"),
         "cert where key expected": (pem(leaf), pem(leaf), None, "key", "is a certificate, not a private key"),
         "encrypted key": (pem(leaf), key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -101,10 +101,11 @@ def refusal(ca, keys, case):
                           "cert", "the certificate is not valid before"),
         "CA:TRUE leaf": (pem(ca.leaf(ca=True, key=rsa_key)[0]), pem(rsa_key), None, "cert",
                          "is a CA certificate (basicConstraints CA:TRUE)"),
-        "chain out of order": (pem(mid_leaf), pem(mid_key), pem(ca.cert, middle.cert), "chain",
-                               "chain out of order: certificate 1"),
-        "chain out of order in cert file": (pem(mid_leaf, ca.cert, middle.cert), pem(mid_key), None,
-                                            "cert", "chain out of order"),
+        "intermediate missing": (pem(mid_leaf), pem(mid_key), pem(ca.cert), "chain",
+                                 "intermediate certificate for xivo-certs Test Intermediate CA missing"),
+        "intermediate missing in cert file": (pem(mid_leaf, ca.cert), pem(mid_key), None, "cert",
+                                              "intermediate certificate for xivo-certs Test "
+                                              "Intermediate CA missing"),
         "wildcard only": (pem(ca.leaf(("*.example.test",), key=rsa_key)[0]), pem(rsa_key), None,
                           "cert", "names no DNS host name"),
         "IP only": (pem(ca.leaf((), cn="pbx.example.test", ips=("192.0.2.7",), key=rsa_key)[0]),
@@ -113,8 +114,8 @@ def refusal(ca, keys, case):
                    "cert", "no subjectAltName"),
         "SHA-1": (pem(ca.leaf(hash_alg=hashes.SHA1(), key=rsa_key)[0]), pem(rsa_key), None, "cert",
                   "signed with SHA1"),
-        "RSA 1024": (pem(ca.leaf(key=keys.get("rsa:1024"))[0]), pem(keys.get("rsa:1024")), None,
-                     "cert", "RSA key of 1024 bits"),
+        "RSA 1024": (pem(ca.leaf(key=rsa1024_key)[0]), pem(rsa1024_key), None, "cert",
+                     "RSA key of 1024 bits"),
         "bad SAN name": (pem(ca.leaf(("pbx.example.test", "under_score.example.test"), key=rsa_key)[0]),
                          pem(rsa_key), None, "cert",
                          "'under_score.example.test', which is not a DNS host name"),
@@ -123,8 +124,8 @@ def refusal(ca, keys, case):
 
 
 CASES = ["malformed PEM", "garbage", "key where cert expected", "cert where key expected",
-         "encrypted key", "mismatch", "expired", "not yet valid", "CA:TRUE leaf", "chain out of order",
-         "chain out of order in cert file", "wildcard only", "IP only", "no SAN", "SHA-1", "RSA 1024",
+         "encrypted key", "mismatch", "expired", "not yet valid", "CA:TRUE leaf", "intermediate missing",
+         "intermediate missing in cert file", "wildcard only", "IP only", "no SAN", "SHA-1", "RSA 1024",
          "bad SAN name"]
 
 
@@ -136,7 +137,7 @@ def test_refusals_name_the_file_and_the_problem(ca, keys, files_of, case):
         contents["chain"] = chain
     f = files_of(**contents)
     with pytest.raises(Problem) as refused:
-        validate.admin_pair(f["cert"], f["key"], f.get("chain"))
+        validate.admin_pair(f["cert"], f["key"], [f["chain"]] if "chain" in f else ())
     assert refused.value.path == f[at_fault]
     assert str(refused.value).startswith(f"{f[at_fault]}: ")
     assert text in str(refused.value)
@@ -152,7 +153,7 @@ def test_an_expired_chain_certificate_is_refused(ca, keys, files_of):
                      issuer_key=old_ca_key, not_before=now() - 10 * DAY, days=100)
     f = files_of(cert=pem(leaf), key=pem(leaf_key), chain=pem(old_ca))
     with pytest.raises(Problem, match=f"^{f['chain']}: chain certificate 2 expired on "):
-        validate.admin_pair(f["cert"], f["key"], f["chain"])
+        validate.admin_pair(f["cert"], f["key"], [f["chain"]])
 
 
 @pytest.mark.parametrize("missing", ["cert", "key", "chain"])
@@ -161,7 +162,7 @@ def test_missing_files_are_named(ca, files_of, tmp_path, missing):
     f = files_of(cert=pem(leaf), key=pem(key), chain=pem(ca.cert))
     f[missing] = str(tmp_path / "nowhere" / f"{missing}.pem")
     with pytest.raises(Problem, match=f"^{f[missing]}: no such file$"):
-        validate.admin_pair(f["cert"], f["key"], f["chain"])
+        validate.admin_pair(f["cert"], f["key"], [f["chain"]])
 
 
 def test_unreadable_files_are_named(ca, files_of, tmp_path):

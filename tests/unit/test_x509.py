@@ -366,20 +366,21 @@ def test_validity_problem(keys):
     assert certinfo.validity_problem(core.describe(fine)) is None
 
 
-def test_chain_problem(ca):
+def test_issued_by_checks_signatures_not_only_names(ca):
     middle = ca.intermediate()
     leaf, _ = middle.leaf()
-    assert core.chain_problem([leaf, middle.cert, ca.cert]) is None
-    assert core.chain_problem([leaf]) is None
-    problem = core.chain_problem([leaf, ca.cert, middle.cert])
-    assert problem.startswith("chain out of order: certificate 1 ('pbx.example.test') is not issued "
-                              "by certificate 2 ('xivo-certs Test Root CA')")
+    assert core.issued_by(leaf, middle.cert) and core.issued_by(middle.cert, ca.cert)
+    assert not core.issued_by(leaf, ca.cert)
+    impostor = make_cert(ec.generate_private_key(ec.SECP256R1()), middle.cert.subject, ca=True)
+    assert not core.issued_by(leaf, impostor)
+    assert core.is_self_signed(ca.cert) and core.is_self_signed(impostor)
+    assert not core.is_self_signed(middle.cert)
 
 
-def test_chain_problem_checks_signatures_not_only_names(ca, keys):
-    leaf, _ = ca.leaf()
-    impostor = make_cert(ec.generate_private_key(ec.SECP256R1()), ca.cert.subject, ca=True)
-    assert core.chain_problem([leaf, impostor]).startswith("chain out of order")
+def test_name_text_is_the_cn_else_the_whole_name(ca, ordinary_ca):
+    assert core.name_text(ca.cert.subject) == "xivo-certs Test Root CA"
+    assert core.name_text(ordinary_ca.cert.subject) == ordinary_ca.cert.subject.rfc4514_string()
+    assert "xivo-certs unit tests" in core.name_text(ordinary_ca.cert.subject)
 
 
 def test_trust_check_uses_the_bundle(tmp_path, ordinary_ca, issued):
@@ -412,3 +413,11 @@ def test_trust_anchor(ordinary_ca, issued, keys):
 def test_subject_is_only_cn(keys, ca):
     assert core.subject_is_only_cn(package_like(keys.get("ec:p256")), "localhost")
     assert not core.subject_is_only_cn(ca.cert, "xivo-certs Test Root CA")  # O= too
+
+
+@pytest.mark.parametrize("path, copy", [("/in/pbx.key", "/in/pbx-decrypted.key"),
+                                        ("/in/pbx.pem", "/in/pbx-decrypted.pem"),
+                                        ("/in/privkey", "/in/privkey-decrypted.key")])
+def test_the_encrypted_key_advice_writes_another_file(path, copy):
+    """`openssl pkey -in F -out F` truncates F before reading it: the advice names another file."""
+    assert f"(openssl pkey -in {path} -out {copy})" in core.encrypted_key_advice(path)
