@@ -6,6 +6,7 @@ import os
 
 from . import files, names, override as override_module, pair, settings as settings_module, state
 from . import transaction, validate, x509
+from . import request
 from .context import refuse_early
 from .errors import Problem
 from .settle import settle
@@ -117,13 +118,17 @@ def _set_aside_admin_pair(ctx, notes, recorded, force, command):
     notes.say(f"backed up the admin's certificate and key to {where}")
 
 
-def install(ctx, notes, cert_file, key_file, chain_file=None):
-    certs, key = validate.admin_pair(cert_file, key_file, chain_file)
+def install(ctx, notes, cert_file, key_file=None, chain_file=None):
+    requested = key_file is None  # the key `xivo-certs request` kept, forgotten once installed
+    certs, key = validate.admin_pair(cert_file, key_file or request.kept_key(ctx.paths, cert_file),
+                                     chain_file)
 
     def change(recorded):
         _set_aside_admin_pair(ctx, notes, recorded, True, "install")
         transaction.write_pair(ctx.paths, ctx.owner, x509.key_pem(key), x509.certs_pem(certs),
                                state.render(recorded))
+        if requested:
+            request.forget(ctx.paths, key)
         info = x509.describe(certs[0])
         notes.say(f"installed the certificate for {info.primary_name} "
                   f"(valid until {info.not_after:%Y-%m-%d})")

@@ -86,6 +86,10 @@ def run(ctx, args, notes):
         text, problems = status.show(ctx, args.json)
         notes.out.append(text)
         return 1 if problems else 0
+    if args.command == "request":
+        from . import request
+        request.request(ctx, notes, args.hostname, args.san, args.key_type, args.out)
+        return 0
     if args.command == "sync":
         settled = sync.sync(ctx)
         if settled is None:
