@@ -6,7 +6,7 @@ import os
 
 from . import files, names, override as override_module, pair, settings as settings_module, state
 from . import transaction, validate, x509
-from . import request
+from . import expiry, request
 from .context import refuse_early
 from .errors import Problem
 from .settle import settle
@@ -166,7 +166,7 @@ def renew(ctx, notes):
         return _new_default(ctx, notes, recorded, pair.hostname_of(found, recorded),
                             recorded.key_type or found.info.key_type, "; ".join(reasons),
                             key_is_spare=bool(found.key_problem))
-    return _locked_change(ctx, notes, change, "renew")
+    return expiry.after_renew(ctx, notes, lambda: _locked_change(ctx, notes, change, "renew"))
 
 
 def override(ctx, notes, adopt=False):

@@ -106,7 +106,11 @@ def run(ctx, args, notes):
     show(notes)  # before the hooks, which write to stderr too
     nonfatal = args.command == "ensure" and args.hooks_nonfatal
     quiet = args.command == "sync" and args.quiet
-    return run_hooks(ctx, settled, notes, nonfatal, quiet)
+    code = run_hooks(ctx, settled, notes, nonfatal, quiet)
+    if settled is not None:  # any change: the node-exporter textfile follows it
+        from . import metrics
+        metrics.refresh(ctx, notes)
+    return code
 
 
 def change(actions, ctx, args, notes):

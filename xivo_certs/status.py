@@ -5,7 +5,7 @@ import os
 import stat
 import time
 
-from . import certinfo, override, pair, probe, state
+from . import certinfo, expiry, override, pair, probe, state
 from .errors import Problem
 
 KEY_MODE_MASK = 0o037  # group write/execute, anything for others
@@ -28,6 +28,7 @@ def report(ctx):
     result["problems"] += override_problems
     restart_known = _served(ctx, found, result)
     result["information"] += _information(ctx, found, recorded, result["default"], wanted, restart_known)
+    result["information"] += expiry.status_notes(ctx.paths, found)
     return result
 
 

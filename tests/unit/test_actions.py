@@ -212,7 +212,7 @@ def test_bad_names_and_values_are_refused_and_change_nothing(root, xc, args, mes
 
 
 @pytest.mark.parametrize("args", [["generate", "--days", "ten"], ["ensure", "--reason", "whim"],
-                                  ["frobnicate"], [], ["install", "--cert", "c.pem"]])
+                                  ["frobnicate"], [], ["install", "--key", "k.pem"]])
 def test_usage_errors_exit_2(root, xc, args):
     before = root.snapshot()
     assert xc(*args).code == 2
@@ -477,10 +477,12 @@ def test_renew_refuses_an_admin_certificate_inside_the_window(root, xc, ca):
     before = root.snapshot()
     result = xc("renew")
     assert result.code == 1
-    assert len(result.err_lines) == 1
-    assert result.err_lines[0].startswith(f"xivo-certs: {root.cert}: an admin's certificate, expiring in ")
-    assert "install it with `xivo-certs install`" in result.err_lines[0]
-    assert root.snapshot() == before
+    assert len(result.err_lines) == 2  # the expiry alert's warning (test_expiry), then the refusal
+    assert result.err_lines[1].startswith(f"xivo-certs: {root.cert}: an admin's certificate, expiring in ")
+    assert "install it with `xivo-certs install`" in result.err_lines[1]
+    after = root.snapshot()
+    assert after.pop("var/lib/xivo-certs/expiry-alert")  # the alert's record, nothing else
+    assert after == before
 
 
 def test_renew_leaves_an_admin_certificate_outside_the_window(root, xc, issued):
