@@ -28,8 +28,9 @@ def endpoints(ctx):
         return ()
     found = {NGINX[1]: NGINX[0]}
     for service, _ in ctx.settings.services:
-        found.setdefault(KNOWN_PORTS.get(service), service)
-    return tuple((name, port) for port, name in found.items() if port is not None)
+        if service in KNOWN_PORTS:
+            found.setdefault(KNOWN_PORTS[service], service)
+    return tuple((name, port) for port, name in found.items())
 
 
 def served(ctx, found):
@@ -59,6 +60,8 @@ def presented(port, server_name):
                 der = tls.getpeercert(binary_form=True)
     except (OSError, ssl.SSLError) as error:  # refused, timed out, reset, not TLS
         return None, error
+    if not der:
+        return None, ssl.SSLError("no certificate presented")
     return hashlib.sha256(der).hexdigest(), None
 
 

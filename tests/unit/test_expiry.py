@@ -19,7 +19,8 @@ PROM = "var/lib/prometheus/node-exporter/xivo_certs.prom"
 
 def admin_pair(root, ca, days_left):
     """An admin's certificate ending `days_left` days (and half a day) from now, in place."""
-    leaf, key = ca.leaf(("localhost",), not_before=now() - 300 * DAY, not_after=now() + days_left * DAY + DAY / 2)
+    leaf, key = ca.leaf(("localhost",), not_before=now() - 300 * DAY,
+                        not_after=now() + days_left * DAY + DAY / 2)
     root.put_pair(leaf, key)
     return leaf
 

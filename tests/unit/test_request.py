@@ -82,7 +82,8 @@ def test_a_second_request_replaces_the_kept_key(root, xc, ca, tmp_path):
     assert xc("request", "--hostname", "pbx.example.test", "--out", second).code == 0
     assert spki(load_key(kept_key(root)).public_key()) == spki(parse_csr(second.read_bytes()).public_key())
     line = refusal_line(root, xc, "install", "--cert", sign(first, ca, tmp_path))
-    assert line == f"xivo-certs: {kept_key(root)}: does not match the certificate in {tmp_path / 'signed.crt'}"
+    signed = tmp_path / "signed.crt"
+    assert line == f"xivo-certs: {kept_key(root)}: does not match the certificate in {signed}"
 
 
 def test_install_without_key_and_no_request_is_refused(root, xc, issued, tmp_path):
