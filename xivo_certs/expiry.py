@@ -98,7 +98,7 @@ def status_notes(paths, found):
     if not last or last[0] != found.info.fingerprint:
         return []
     when = time.strftime("%Y-%m-%d", time.localtime(last[2]))
+    smaller = [days for days in THRESHOLDS if days < last[1]]
+    following = f"the next at {max(smaller)} days" if smaller else "no other: renew the certificate"
     return [f"expiry alert at {last[1]} days sent on {when} (hooks run with "
-            f"XIVO_CERTS_REASON={REASON}); the next at "
-            + (f"{max(d for d in THRESHOLDS if d < last[1])} days" if last[1] > THRESHOLDS[-1]
-               else "none: renew the certificate")]
+            f"XIVO_CERTS_REASON={REASON}); {following}"]
