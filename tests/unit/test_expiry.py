@@ -105,6 +105,10 @@ def test_status_notes_the_last_alert(root, xc, ca):
     assert (f"expiry alert at 30 days sent on {today} (hooks run with XIVO_CERTS_REASON=expiring); "
             "the next at 14 days") in found["information"]
     assert found["problems"] == [f"{root.cert}: expires in 20 days"]
+    admin_pair(root, ca, 0)
+    xc("renew")
+    assert (f"expiry alert at 1 days sent on {today} (hooks run with XIVO_CERTS_REASON=expiring); "
+            "no other: renew the certificate") in json.loads(xc("status", "--json").out)["information"]
 
 
 def test_the_textfile_follows_renew_and_every_change(root, xc, ca):
