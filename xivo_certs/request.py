@@ -25,6 +25,8 @@ def request(ctx, notes, hostname, extra_names=(), key_type=None, out=None):
     hostname = names.normalize(hostname)
     alt_names = list(dict.fromkeys([hostname, *map(_alt_name, extra_names or ())]))
     key_type = key_type or settings_module.DEFAULT_KEY_TYPE
+    if out:
+        _check_out(ctx.paths, out)
     refuse_early(ctx)
     key = x509.new_key(key_type)
     csr = signing_request(key, hostname, alt_names)
@@ -37,6 +39,14 @@ def request(ctx, notes, hostname, extra_names=(), key_type=None, out=None):
     else:
         notes.out.append(csr.decode().rstrip("\n"))
         notes.warn(kept)  # stderr: stdout is the CSR alone
+
+
+def _check_out(paths, out):
+    """--out must not be one of the files xivo-certs manages (the pair, the CA, its state)."""
+    target = os.path.realpath(out)
+    managed = {os.path.realpath(path) for path in (paths.cert, paths.key, paths.ca)}
+    if target in managed or target.startswith(os.path.realpath(paths.state_dir) + os.sep):
+        raise Problem("is a file xivo-certs manages: write the request elsewhere", out)
 
 
 def _alt_name(name):

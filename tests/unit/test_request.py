@@ -113,10 +113,15 @@ def test_install_with_key_leaves_the_kept_key(root, xc, issued, tmp_path):
     (["--hostname", "pbx.example.test", "--san", "a b"], "subjectAltName 'a b' is not a host name"),
     (["--hostname", "pbx.example.test", "--out", "/nonexistent/dir/pbx.csr"],
      "/nonexistent/dir/pbx.csr: cannot write the request: No such file or directory"),
+    (["--hostname", "pbx.example.test", "--out", "{root}/usr/share/xivo-certs/server.crt"],
+     "{root}/usr/share/xivo-certs/server.crt: is a file xivo-certs manages: write the request elsewhere"),
+    (["--hostname", "pbx.example.test", "--out", "{root}/var/lib/xivo-certs/state"],
+     "{root}/var/lib/xivo-certs/state: is a file xivo-certs manages"),
 ])
 def test_bad_requests_change_nothing(root, xc, args, problem):
-    root.lock_ready()
-    assert problem in refusal_line(root, xc, "request", *args)
+    assert xc("ensure").code == 0
+    args = [arg.format(root=root) for arg in args]
+    assert problem.format(root=root) in refusal_line(root, xc, "request", *args)
 
 
 def test_request_needs_a_hostname(root, xc):
