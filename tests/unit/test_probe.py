@@ -168,3 +168,16 @@ def test_bad_probe_settings_are_refused(tmp_path, value):
         settings.load(str(conf))
     assert str(refused.value) == (f"{conf}: probe: {value!r} is not `port` or `name:port` "
                                   "(or auto, none)")
+
+
+def test_an_endpoint_that_never_answers_is_given_up(root, xc, monkeypatch):
+    """A listener that accepts connections (the kernel's backlog) but never speaks: the handshake
+    times out (HANDSHAKE_TIMEOUT, shortened here) and status goes on."""
+    changed_pair(root, xc)
+    monkeypatch.setattr(probe, "HANDSHAKE_TIMEOUT", 0.2)
+    with socket.create_server(("127.0.0.1", 0)) as mute:
+        configure(root, f"websocketd:{mute.getsockname()[1]}")
+        code, found = status(xc)
+    [entry] = found["served"]
+    assert (code, entry["state"], entry["fingerprint"]) == (0, "no TLS", None)
+    assert "timed out" in entry["error"]
