@@ -5,7 +5,7 @@ hook calls `xivo-certs override`). What they have to say goes to `notes`."""
 import os
 
 from . import files, names, override as override_module, pair, settings as settings_module, state
-from . import transaction, validate, x509
+from . import bundle, expiry, request, transaction, validate, x509
 from .context import refuse_early
 from .errors import Problem
 from .settle import settle
@@ -118,8 +118,11 @@ def _set_aside_admin_pair(ctx, notes, recorded, force, command):
 
 
 def install(ctx, notes, cert_file, key_file=None, chain_files=(), password_file=None):
-    admin = validate.admin_pair(cert_file, key_file, chain_files or (), password_file,
-                                ctx.paths.system_ca_bundle)
+    given = bundle.read(cert_file, key_file, chain_files or (), password_file)
+    requested = not given.keys  # none given: the key `xivo-certs request` kept, forgotten once installed
+    if requested:
+        given = given._replace(keys=[request.kept_key(ctx.paths, cert_file)])
+    admin = validate.judge(given, cert_file, ctx.paths.system_ca_bundle)
     for warning in admin.warnings:
         notes.warn(warning)
     key_pem, certs_pem = x509.key_pem(admin.key), x509.certs_pem(admin.certs)
@@ -130,6 +133,8 @@ def install(ctx, notes, cert_file, key_file=None, chain_files=(), password_file=
             return recorded
         _set_aside_admin_pair(ctx, notes, recorded, True, "install")
         transaction.write_pair(ctx.paths, ctx.owner, key_pem, certs_pem, state.render(recorded))
+        if requested:
+            request.forget(ctx.paths, admin.key)
         info = x509.describe(admin.certs[0])
         notes.say(f"installed the certificate for {info.primary_name} "
                   f"(valid until {info.not_after:%Y-%m-%d})")
@@ -177,7 +182,7 @@ def renew(ctx, notes):
         return _new_default(ctx, notes, recorded, pair.hostname_of(found, recorded),
                             recorded.key_type or found.info.key_type, "; ".join(reasons),
                             key_is_spare=bool(found.key_problem))
-    return _locked_change(ctx, notes, change, "renew")
+    return expiry.after_renew(ctx, notes, lambda: _locked_change(ctx, notes, change, "renew"))
 
 
 def override(ctx, notes, adopt=False):

@@ -41,11 +41,17 @@ def parser():
     install = command("install", "put an admin's certificate and key in place")
     install.add_argument("--cert", required=True, metavar="FILE",
                          help="the certificate (PEM, DER or PKCS#12); it may hold the chain and the key")
-    install.add_argument("--key", metavar="FILE", help="the private key, unless --cert holds it")
+    install.add_argument("--key", metavar="FILE",
+                         help="the private key, unless --cert holds it (else: the key `request` kept)")
     install.add_argument("--chain", metavar="FILE", action="append",
                          help="intermediate and root certificates, in any order (repeatable)")
     install.add_argument("--password-file", metavar="FILE",
                          help="its first line opens a PKCS#12 --cert or an encrypted key")
+    request = command("request", "make a key and a certificate signing request for a CA")
+    request.add_argument("--hostname", required=True)
+    request.add_argument("--san", action="append", metavar="NAME")
+    request.add_argument("--key-type", choices=KEY_TYPES)
+    request.add_argument("--out", metavar="FILE", help="write the request there (default: stdout)")
     command("revert", "go back to a default self-signed certificate")
     command("renew", "renew the default certificate if it expires soon")
     command("sync", "notice changes made by hand and run the hooks").add_argument(

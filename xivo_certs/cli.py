@@ -86,6 +86,10 @@ def run(ctx, args, notes):
         text, problems = status.show(ctx, args.json)
         notes.out.append(text)
         return 1 if problems else 0
+    if args.command == "request":
+        from . import request
+        request.request(ctx, notes, args.hostname, args.san, args.key_type, args.out)
+        return 0
     if args.command == "sync":
         settled = sync.sync(ctx)
         if settled is None:
@@ -102,7 +106,11 @@ def run(ctx, args, notes):
     show(notes)  # before the hooks, which write to stderr too
     nonfatal = args.command == "ensure" and args.hooks_nonfatal
     quiet = args.command == "sync" and args.quiet
-    return run_hooks(ctx, settled, notes, nonfatal, quiet)
+    code = run_hooks(ctx, settled, notes, nonfatal, quiet)
+    if settled is not None:  # any change: the node-exporter textfile follows it
+        from . import metrics
+        metrics.refresh(ctx, notes)
+    return code
 
 
 def change(actions, ctx, args, notes):

@@ -14,15 +14,17 @@ DEFAULTS = {
     "services": DEFAULT_SERVICES,
     "confd_globs": "/etc/xivo-*/conf.d /etc/wazo-*/conf.d",
     "restart_services": "no",
+    "probe": "auto",
 }
 IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 GLOB_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.*/")
 
 
 # The settings in force: days and renew_days (int), services ((service, verify key) pairs),
-# confd_globs (tuple), restart_services (bool). A namedtuple, as state.State, for the no-op sync.
+# confd_globs (tuple), restart_services (bool), probe (None for `auto`, else (name or None, port)
+# pairs; see probe.endpoints). A namedtuple, as state.State, for the no-op sync.
 Settings = collections.namedtuple("Settings", ["days", "renew_days", "services", "confd_globs",
-                                               "restart_services"])
+                                               "restart_services", "probe"], defaults=(None,))
 
 
 def load(path):
@@ -53,6 +55,7 @@ def _parse(raw, path):
         services=tuple(_service(word, path) for word in raw["services"].split()),
         confd_globs=tuple(_glob(word, path) for word in raw["confd_globs"].split()),
         restart_services=_boolean(raw, "restart_services", path),
+        probe=_probe(raw["probe"], path),
     )
 
 
@@ -86,3 +89,16 @@ def _glob(word, path):
     if not word.startswith("/") or ".." in word.split("/") or not set(word) <= GLOB_CHARS:
         raise Problem(f"confd_globs: {word!r} must be an absolute path; `*` is the only wildcard", path)
     return word
+
+
+def _probe(value, path):
+    """`auto`, `none`, or `[name:]port` words: the TLS endpoints `status` connects to."""
+    if value in ("auto", "none"):
+        return None if value == "auto" else ()
+    endpoints = []
+    for word in value.split():
+        name, _, port = word.rpartition(":")
+        if not (port.isdigit() and 1 <= int(port) <= 65535 and (not name or _identifier(name))):
+            raise Problem(f"probe: {word!r} is not `port` or `name:port` (or auto, none)", path)
+        endpoints.append((name or None, int(port)))
+    return tuple(endpoints)

@@ -5,7 +5,7 @@ import os
 import stat
 import time
 
-from . import certinfo, override, pair, state
+from . import certinfo, expiry, override, pair, probe, state
 from .errors import Problem
 
 KEY_MODE_MASK = 0o037  # group write/execute, anything for others
@@ -26,8 +26,19 @@ def report(ctx):
     wanted = override.plan(paths, ctx.settings, found.certs)
     result["override"], override_problems = override.inspect(paths, ctx.settings, wanted)
     result["problems"] += override_problems
-    result["information"] += _information(ctx, found, recorded, result["default"], wanted)
+    restart_known = _served(ctx, found, result)
+    result["information"] += _information(ctx, found, recorded, result["default"], wanted, restart_known)
+    result["information"] += expiry.status_notes(ctx.paths, found)
     return result
+
+
+def _served(ctx, found, result):
+    """The `served` field, with its problems and notes; whether any endpoint answered."""
+    result["served"] = probe.served(ctx, found)
+    problems, information = probe.judged(result["served"], ctx.paths.cert)
+    result["problems"] += problems
+    result["information"] += information
+    return probe.answered(result["served"])
 
 
 def _describe(found, recorded):
@@ -66,13 +77,14 @@ def _mode_problems(paths, owner):
     return []
 
 
-def _information(ctx, found, recorded, default, wanted):
+def _information(ctx, found, recorded, default, wanted, restart_known=False):
+    """Notes; the restart owed is guessed from the boot time unless the endpoints said (probe)."""
     notes = []
     if default and found.info.days_left() <= ctx.settings.renew_days:
         notes.append(f"the default certificate expires in {found.info.days_left()} days; "
                      "the daily timer (xivo-certs renew) will renew it")
     changed_at = int(recorded.changed_at or 0)
-    if changed_at > _boot_time() and not ctx.settings.restart_services:
+    if changed_at > _boot_time() and not ctx.settings.restart_services and not restart_known:
         when = time.strftime('%Y-%m-%d %H:%M', time.localtime(changed_at))
         notes.append(f"the certificate changed on {when}"
                      " and the XiVO services were not restarted by xivo-certs: "

@@ -44,8 +44,7 @@ def new_key(key_type):
 def self_signed(key, hostname, extra_names=(), days=825):
     """A self-signed server certificate that strict verifiers accept (Python 3.13, Go, -x509_strict)."""
     dns = list(dict.fromkeys([hostname, *extra_names, "localhost"]))
-    common_name = hostname if len(hostname) <= MAX_CN else hostname.split(".")[0]
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name_for(hostname))])
     public = key.public_key()
     start = now() - datetime.timedelta(minutes=5)
     alt_names = [x509.DNSName(n) for n in dns] + [
@@ -63,6 +62,12 @@ def self_signed(key, hostname, extra_names=(), days=825):
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
     )
     return builder.sign(key, hashes.SHA256())
+
+
+def common_name_for(hostname):
+    """The CN of a certificate or request for `hostname`: the name, or its first label when it is
+    longer than a CN may hold."""
+    return hostname if len(hostname) <= MAX_CN else hostname.split(".")[0]
 
 
 def _key_usage(key):

@@ -49,9 +49,9 @@ def tls_root(request, bases, deb):
 
 
 class Server:
-    def __init__(self, root, port):
+    def __init__(self, root, port, cert=CERT, key=KEY):
         self.root, self.port = root, port
-        self.proc = root.popen(f"exec openssl s_server -accept {port} -cert {CERT} -key {KEY} "
+        self.proc = root.popen(f"exec openssl s_server -accept {port} -cert {cert} -key {key} "
                                "-www -quiet")
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

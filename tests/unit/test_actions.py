@@ -475,10 +475,12 @@ def test_renew_refuses_an_admin_certificate_inside_the_window(root, xc, ca):
     before = root.snapshot()
     result = xc("renew")
     assert result.code == 1
-    assert len(result.err_lines) == 1
-    assert result.err_lines[0].startswith(f"xivo-certs: {root.cert}: an admin's certificate, expiring in ")
-    assert "install it with `xivo-certs install`" in result.err_lines[0]
-    assert root.snapshot() == before
+    assert len(result.err_lines) == 2  # the expiry alert's warning (test_expiry), then the refusal
+    assert result.err_lines[1].startswith(f"xivo-certs: {root.cert}: an admin's certificate, expiring in ")
+    assert "install it with `xivo-certs install`" in result.err_lines[1]
+    after = root.snapshot()
+    assert after.pop("var/lib/xivo-certs/expiry-alert")  # the alert's record, nothing else
+    assert after == before
 
 
 def test_renew_leaves_an_admin_certificate_outside_the_window(root, xc, issued):

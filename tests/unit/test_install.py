@@ -264,7 +264,8 @@ def bad_files(case, admin, ordinary_ca, keys, write, tmp_path):
         return ["--cert", p12, *(["--password-file", *password] if password else [])], p12, text
     other = pem(keys.get("ec:p256"))
     cases = {
-        "no key anywhere": (["--cert", cert], cert, "holds no private key: give it with --key"),
+        "no key anywhere": (["--cert", cert], cert, "holds no private key, and `xivo-certs request` kept "
+                            f"none ({tmp_path / 'root/var/lib/xivo-certs/request.key'}): give it with --key"),
         "two keys": (["--cert", write("both.pem", pem(admin.cert) + admin.key_pem + other)],
                      tmp_path / "in/both.pem", "holds a second, different private key"),
         "key matching no certificate": (["--cert", write("wrong.pem", pem(admin.cert) + other)],
