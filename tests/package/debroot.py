@@ -28,6 +28,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -450,10 +451,11 @@ def systemd_tree(suite, deb=None):
 class Machine:
     """A Root booted with systemd as PID 1 (systemd-nspawn --boot); commands run inside it with
     nsenter.  The boot is over when the container's systemd says READY=1: nspawn passes it on to
-    our notify socket (--notify-ready), with the container's PID 1 as X_NSPAWN_LEADER_PID."""
+    our notify socket (--notify-ready), with the container's PID 1 as X_NSPAWN_LEADER_PID.  The
+    socket is closed then: nspawn blocks on a full one (every daemon-reload sends more)."""
 
     def __init__(self, root):
-        self.root = root
+        self.root, self.pid = root, None
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(os.path.join(root.dir, "notify"))
         self.console = open(os.path.join(root.dir, "console.log"), "w")
@@ -462,10 +464,11 @@ class Machine:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.console,
                                      stderr=subprocess.STDOUT,
                                      env=dict(os.environ, NOTIFY_SOCKET=self.notify.getsockname()))
-        self.pid = self._await_ready()
+        self._await_ready()
+        self.notify.close()
 
     def _await_ready(self):
-        deadline, leader = time.monotonic() + BOOT_TIMEOUT, None
+        deadline = time.monotonic() + BOOT_TIMEOUT
         self.notify.settimeout(1)
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:
@@ -473,9 +476,9 @@ class Machine:
             except socket.timeout:
                 continue
             fields = dict(line.partition("=")[::2] for line in message.splitlines())
-            leader = fields.get("X_NSPAWN_LEADER_PID", leader)
-            if fields.get("READY") == "1" and leader:
-                return int(leader)
+            self.pid = int(fields.get("X_NSPAWN_LEADER_PID", self.pid or 0)) or None
+            if fields.get("READY") == "1" and self.pid:
+                return
         self.close()
         raise CommandFailed(f"{self.root.label}: systemd did not boot:\n{self.console_log()[-4000:]}")
 
@@ -499,12 +502,17 @@ class Machine:
         return self.run(f"systemctl show -p {prop} --value {shlex.quote(unit)}").out.strip()
 
     def close(self):
-        """Power off (nspawn turns SIGTERM into a clean shutdown), then stop listening."""
+        """Pull the plug (no test needs a clean poweroff): SIGKILL to the container's PID 1 ends
+        its whole PID namespace, and then nspawn."""
         if self.proc.poll() is None:
-            self.proc.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                if self.pid:
+                    os.kill(self.pid, signal.SIGKILL)
+                else:
+                    self.proc.kill()
             try:
                 self.proc.wait(BOOT_TIMEOUT)
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired:  # a hang guard, as the boot's
                 self.proc.kill()
                 self.proc.wait()
         self.notify.close()

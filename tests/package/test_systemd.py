@@ -5,6 +5,7 @@ machine, then the root is booted with systemd-nspawn (debroot.Machine).  Only th
 stand-ins: oneshot units named as nginx and a XiVO daemon that record the pair they start with.
 """
 
+import datetime
 import os
 import posixpath
 import time
@@ -109,6 +110,13 @@ def hook_started_ns(root, fingerprint):
     return None
 
 
+def started_ns(machine, unit):
+    """When (ns, realtime) UNIT's main process last started."""
+    stamp = machine.run(f"systemctl show --timestamp=us+utc -p ExecMainStartTimestamp --value {unit}").out
+    started = datetime.datetime.strptime(stamp.strip(), "%a %Y-%m-%d %H:%M:%S.%f UTC")
+    return int(started.replace(tzinfo=datetime.timezone.utc).timestamp() * 1e6) * 1000
+
+
 def monotonic_us(machine, unit, prop):
     return int(machine.show(unit, prop) or 0)
 
@@ -162,8 +170,12 @@ def test_path_unit_syncs_after_a_cp_over_the_certificate(machine_root, boot):
                if run.get("XIVO_CERTS_FINGERPRINT") == fingerprint(new)]
     check.eq(reasons, ["sync"], "the hooks' runs for the copied certificate (reasons)")
     check.eq(root.state(STATE).get("fingerprint"), fingerprint(new), "recorded fingerprint")
-    latency_ms = (hook_started_ns(root, fingerprint(new)) - copied_ns) / 1e6
-    print(f"{root.suite}: cp over server.crt -> hooks running: {latency_ms:.0f} ms")
+    sync_started_ns = started_ns(machine, "xivo-certs-sync.service")
+    check.true(sync_started_ns >= copied_ns, "xivo-certs-sync.service last started before the cp")
+    # The issue's "within a second" is a speed target, reported here, never asserted.
+    print(f"{root.suite}: cp over server.crt -> xivo-certs-sync.service started: "
+          f"{(sync_started_ns - copied_ns) / 1e6:.0f} ms, the hooks running: "
+          f"{(hook_started_ns(root, fingerprint(new)) - copied_ns) / 1e6:.0f} ms")
     check.done()
 
 
