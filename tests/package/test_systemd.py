@@ -17,7 +17,7 @@ from helpers import RECORD, Check, add_record_hook
 from support import hooks
 from support.certs import cert_pem, key_from_pem, package_like
 from support.facts import fingerprint, key_matches
-from support.layout import CERT, KEY, STATE
+from support.layout import CERT, KEY, SETTINGS, STATE
 from xivo_certs.files import NEW_SUFFIX
 
 UNITS = ("xivo-certs-sync.path", "xivo-certs-sync.service", "xivo-certs-renew.timer",
@@ -36,6 +36,12 @@ ExecStart=/bin/sh -c 'mkdir -p {SEEN} && cat {CERT} {KEY} > {SEEN}/{{name}}.pem'
 
 [Install]
 WantedBy=multi-user.target
+"""
+# Stand-in xivo-service: what XiVO's does to restart a service, logged.
+XIVO_SERVICE_CALLS = "/var/tmp/xivo-service.calls"
+XIVO_SERVICE = f"""#!/bin/sh
+echo "$*" >> {XIVO_SERVICE_CALLS}
+exec systemctl restart nginx.service
 """
 EVENT_TIMEOUT = 120  # a hang guard: every wait below is on an event, not on a duration
 
@@ -134,6 +140,10 @@ def enabled_links(root):
 def test_boot_finishes_a_change_cut_short_before_the_services_start(machine_root, boot):
     root, check = machine_root, Check(machine_root)
     add_stand_ins(root)
+    add_record_hook(root)
+    # The hardest case: the hook restarting the services (through xivo-service) is on.
+    root.append(SETTINGS, "restart_services = yes\n")
+    root.write("/usr/local/sbin/xivo-service", XIVO_SERVICE, mode=0o755)
     crash = root.run(f"/usr/bin/python3 - <<'EOF'\n{CRASH_BEFORE_THE_CERTIFICATE}EOF", check=False)
     assert crash.rc == 137, crash.output
     new_cert = root.read(CERT + NEW_SUFFIX)
@@ -154,6 +164,9 @@ def test_boot_finishes_a_change_cut_short_before_the_services_start(machine_root
     left = root.glob(f"/usr/share/xivo-certs/*{NEW_SUFFIX}") + root.glob("/var/lib/xivo-certs/pending*")
     check.eq(left, [], "transaction files left")
     check.eq(root.state(STATE).get("fingerprint"), fingerprint(new_cert), "recorded fingerprint")
+    check.eq(hooks.fields(root.host(RECORD), "REASON", "FINGERPRINT"), [["sync", fingerprint(new_cert)]],
+             "hook runs at boot (reason, fingerprint)")
+    check.eq(root.get(XIVO_SERVICE_CALLS), None, "xivo-service called at boot")
     check.done()
 
 
