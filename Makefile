@@ -25,7 +25,7 @@ hardening: test-deps
 # `make test`: the unit tests alone; `make check`: every test (the README's test command).
 test: unit
 
-check: lint unit hardening lintian scenarios piuparts autopkgtest
+check: lint unit hardening lintian scenarios systemd piuparts autopkgtest
 
 # $(call install-missing,PACKAGES): apt-get install those of the Debian PACKAGES not installed yet
 # (as root; otherwise say which are missing and fail). CI starts from a fresh machine.
@@ -118,7 +118,18 @@ package-roots: package-deps deb
 
 scenarios: package-roots
 	DIST=$$($(DEBROOT) newest-deb dist) XIVO_CERTS_SUITES="$(PACKAGE_SUITES)" \
-		$(PYTEST) -p no:cacheprovider -n $(SCENARIO_JOBS) -q -rA --durations=15 tests/package
+		$(PYTEST) -p no:cacheprovider -n $(SCENARIO_JOBS) -q -rA --durations=15 tests/package \
+		--ignore=tests/package/test_systemd.py
+
+# The units under systemd as PID 1 (tests/package/test_systemd.py): the real .deb installed in a
+# root of each suite with systemd in it, booted with systemd-nspawn; two workers (the
+# systemd flavour of each base is built on first use, cached beside the plain one).
+SYSTEMD_DEPS := systemd-container util-linux
+.PHONY: systemd
+systemd: package-deps deb
+	$(call install-missing,$(SYSTEMD_DEPS))
+	DIST=$$($(DEBROOT) newest-deb dist) XIVO_CERTS_SUITES="$(PACKAGE_SUITES)" \
+		$(PYTEST) -p no:cacheprovider -n $(SCENARIO_JOBS) -q -rA tests/package/test_systemd.py
 
 piuparts: package-roots
 	tests/package/piuparts.sh $$($(DEBROOT) newest-deb dist) $(PACKAGE_SUITES)

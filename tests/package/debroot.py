@@ -28,6 +28,8 @@ import json
 import os
 import shlex
 import shutil
+import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -103,15 +105,16 @@ def base_key(suite, packages):
     return f"{suite}-{hashlib.sha256(blob).hexdigest()[:12]}"
 
 
-def base_tarball(suite, deb=None, packages=None):
-    """Path of the cached mmdebstrap tarball of SUITE, built when missing."""
+def base_tarball(suite, deb=None, packages=None, flavour=""):
+    """Path of the cached mmdebstrap tarball of SUITE, built when missing.  A FLAVOUR (another
+    package list, e.g. ".systemd") is cached beside the plain base, never pruned in its place."""
     packages = packages or base_packages(deb)
-    key = base_key(suite, packages)
+    key = base_key(suite + flavour, packages)
     tarball = os.path.join(CACHE, f"{key}.tar")
     with _locked(key):
         if os.path.exists(tarball):
             return tarball
-        _prune(suite, keep=key)
+        _prune(suite + flavour, keep=key)
         tmp = os.path.join(CACHE, f"{key}.tmp.tar")
         cmd = ["mmdebstrap", "--variant=apt", "--mode=root", "--include=" + ",".join(packages),
                "--aptopt=Acquire::Retries \"3\";", "--dpkgopt=force-unsafe-io",
@@ -141,9 +144,9 @@ def base_targz(suite, deb=None):
     return targz
 
 
-def base_tree(suite, deb=None):
+def base_tree(suite, deb=None, packages=None, flavour=""):
     """Unpacked, read-only base tree of SUITE (the lower layer of every overlay)."""
-    tarball = base_tarball(suite, deb)
+    tarball = base_tarball(suite, deb, packages, flavour)
     key = os.path.basename(tarball)[:-len(".tar")]
     tree = os.path.join(CACHE, key + ".tree")
     done = os.path.join(CACHE, key + ".tree.ok")
@@ -431,6 +434,89 @@ class Root:
         else:
             kind, what = "other", ""
         return (kind, st.st_uid, st.st_gid, oct(st.st_mode & 0o7777), what)
+
+
+# ------------------------------------------------------------------------------ systemd as PID 1
+
+# The systemd flavour of the base: the same packages and systemd, booted by systemd-nspawn.
+SYSTEMD_FLAVOUR = ".systemd"
+BOOT_TIMEOUT = 300  # a hang guard only: the boot is awaited on systemd's own READY=1
+
+
+def systemd_tree(suite, deb=None):
+    """The read-only base tree of SUITE with systemd installed (a lower layer, as base_tree)."""
+    return base_tree(suite, deb, base_packages(deb) + ["systemd"], SYSTEMD_FLAVOUR)
+
+
+class Machine:
+    """A Root booted with systemd as PID 1 (systemd-nspawn --boot); commands run inside it with
+    nsenter.  The boot is over when the container's systemd says READY=1: nspawn passes it on to
+    our notify socket (--notify-ready), with the container's PID 1 as X_NSPAWN_LEADER_PID.  The
+    socket is closed then: nspawn blocks on a full one (every daemon-reload sends more)."""
+
+    def __init__(self, root):
+        self.root, self.pid = root, None
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(os.path.join(root.dir, "notify"))
+        self.console = open(os.path.join(root.dir, "console.log"), "w")
+        cmd = ["systemd-nspawn", "--quiet", "--directory", root.merged, "--boot", "--register=no",
+               "--keep-unit", "--console=passive", "--notify-ready=yes", "--machine=xivo-certs-test"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.console,
+                                     stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, NOTIFY_SOCKET=self.notify.getsockname()))
+        self._await_ready()
+        self.notify.close()
+
+    def _await_ready(self):
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        self.notify.settimeout(1)
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                message = self.notify.recv(4096).decode()
+            except socket.timeout:
+                continue
+            fields = dict(line.partition("=")[::2] for line in message.splitlines())
+            self.pid = int(fields.get("X_NSPAWN_LEADER_PID", self.pid or 0)) or None
+            if fields.get("READY") == "1" and self.pid:
+                return
+        self.close()
+        raise CommandFailed(f"{self.root.label}: systemd did not boot:\n{self.console_log()[-4000:]}")
+
+    def console_log(self):
+        with open(self.console.name) as fh:
+            return fh.read()
+
+    def run(self, script, check=True, timeout=600):
+        """Run a shell script inside the booted machine (all its namespaces)."""
+        cmd = (["nsenter", "--target", str(self.pid), "--all", "/usr/bin/env", "-i", f"PATH={PATH}",
+                "LC_ALL=C.UTF-8", "DEBIAN_FRONTEND=noninteractive", "SYSTEMD_PAGER=", "/bin/sh", "-c",
+                script])
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if check and p.returncode != 0:
+            raise CommandFailed(f"{self.root.label} (booted): `{script}` exited {p.returncode}\n"
+                                f"--- stdout\n{p.stdout[-6000:]}\n--- stderr\n{p.stderr[-6000:]}")
+        return Result(p.returncode, p.stdout, p.stderr)
+
+    def show(self, unit, prop):
+        """`systemctl show -p PROP --value UNIT`."""
+        return self.run(f"systemctl show -p {prop} --value {shlex.quote(unit)}").out.strip()
+
+    def close(self):
+        """Pull the plug (no test needs a clean poweroff): SIGKILL to the container's PID 1 ends
+        its whole PID namespace, and then nspawn."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                if self.pid:
+                    os.kill(self.pid, signal.SIGKILL)
+                else:
+                    self.proc.kill()
+            try:
+                self.proc.wait(BOOT_TIMEOUT)
+            except subprocess.TimeoutExpired:  # a hang guard, as the boot's
+                self.proc.kill()
+                self.proc.wait()
+        self.notify.close()
+        self.console.close()
 
 
 # ------------------------------------------------------------------------------- stand-in packages

@@ -159,7 +159,7 @@ def test_the_hook_environment_is_the_documented_one(root, xc):
 RESTART = SHIPPED_HOOKS / "90-restart-services"
 
 
-def run_restart_hook(tmp_path, previous, current, restart="no", xivo_service=False):
+def run_restart_hook(tmp_path, previous, current, restart="no", xivo_service=False, extra_env=None):
     bindir = tmp_path / "bin"
     bindir.mkdir(exist_ok=True)
     calls = tmp_path / "xivo-service.calls"
@@ -168,7 +168,7 @@ def run_restart_hook(tmp_path, previous, current, restart="no", xivo_service=Fal
         fake.write_text(f'#!/bin/sh\necho "$@" >> "{calls}"\n')
         fake.chmod(0o755)
     env = {"PATH": f"{bindir}:/usr/bin:/bin", "XIVO_CERTS_PREVIOUS_FINGERPRINT": previous,
-           "XIVO_CERTS_FINGERPRINT": current, "XIVO_CERTS_RESTART_SERVICES": restart}
+           "XIVO_CERTS_FINGERPRINT": current, "XIVO_CERTS_RESTART_SERVICES": restart, **(extra_env or {})}
     result = subprocess.run(["sh", str(RESTART)], env=env, capture_output=True, text=True)
     return result, (calls.read_text() if calls.exists() else None)
 
@@ -186,6 +186,15 @@ def test_restart_hook_restarts_when_the_setting_says_so(tmp_path):
     assert result.returncode == 0
     assert "restarting the XiVO services" in result.stdout
     assert calls == "restart all\n"
+
+
+def test_restart_hook_never_restarts_at_boot(tmp_path):
+    """xivo-certs-recover.service runs before the services: a restart from there would deadlock."""
+    result, calls = run_restart_hook(tmp_path, "aa", "bb", restart="yes", xivo_service=True,
+                                     extra_env={"XIVO_CERTS_BOOT": "yes"})
+    assert result.returncode == 0
+    assert result.stdout == "xivo-certs: the certificate changed at boot: the XiVO services start with it\n"
+    assert calls is None
 
 
 def test_restart_hook_without_xivo_service_only_says_so(tmp_path):
