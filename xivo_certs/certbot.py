@@ -111,7 +111,12 @@ def deploy(ctx, notes, lineage=None):
 def is_ours(paths, lineage):
     """Whether `lineage` (a live/NAME directory) is the one `certbot enable` named."""
     wanted = state.read(paths.state).letsencrypt_lineage
-    return bool(wanted) and os.path.basename(os.path.normpath(lineage)) == wanted
+    return bool(wanted) and name_of(lineage) == wanted
+
+
+def name_of(lineage):
+    """The certificate name of a lineage: the NAME of live/NAME."""
+    return os.path.basename(os.path.normpath(lineage))
 
 
 def _in_place(paths, fullchain):
@@ -135,7 +140,26 @@ def _record_failure(ctx, lineage, error):
 
 
 def status_problems(ctx):
-    """The last failed install of the enabled lineage, as a `status` problem (none once one succeeded)."""
+    """What `status` reports about certbot: the enabled lineage's last failed install (none once
+    one succeeded), and a cli.ini that lost its deploy-hook (an upgrade of certbot may replace it)."""
+    name = state.read(ctx.paths.state).letsencrypt_lineage
+    if not name:
+        return []
+    return _hook_line_problems(ctx, name) + _failure_problems(ctx, name)
+
+
+def _hook_line_problems(ctx, name):
+    path = ctx.paths.under(CLI_INI)
+    try:
+        if HOOK_LINE in files.read_input(path).decode("utf-8", "replace").splitlines():
+            return []
+    except Problem:
+        pass
+    return [f"{path}: certbot's deploy-hook for xivo-certs is gone, so `certbot certonly` no longer "
+            f"installs its certificate: run `xivo-certs certbot enable {name}` again"]
+
+
+def _failure_problems(ctx, name):
     path = failure_path(ctx.paths)
     try:
         with open(path, encoding="utf-8") as stream:
@@ -143,7 +167,7 @@ def status_problems(ctx):
     except FileNotFoundError:
         return []
     lineage = record.get("lineage", "")
-    if not is_ours(ctx.paths, lineage):
+    if name_of(lineage) != name:
         return []
     stamp = record.get("failed_at", "")
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(int(stamp) if stamp.isdigit() else 0))

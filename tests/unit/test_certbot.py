@@ -127,3 +127,18 @@ def test_deploy_without_a_lineage_is_one_line(root, xc):
     assert result.code == 1
     assert result.err == ("xivo-certs: certbot deploy: no lineage (certbot gives it as "
                           "RENEWED_LINEAGE; by hand, give --lineage /etc/letsencrypt/live/NAME)\n")
+
+
+def test_status_says_when_cli_ini_lost_the_deploy_hook(root, xc):
+    assert xc("ensure").code == 0
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    ini = root / CLI_INI
+    assert json.loads(xc("status", "--json").out)["problems"] == []
+    ini.write_text(ADMIN_INI)  # an upgrade of certbot took the maintainer's version of its conffile
+    result = xc("status", "--json")
+    assert result.code == 1
+    assert json.loads(result.out)["problems"] == [
+        f"{ini}: certbot's deploy-hook for xivo-certs is gone, so `certbot certonly` no longer "
+        "installs its certificate: run `xivo-certs certbot enable pbx.example.test` again"]
+    assert xc("certbot", "disable").code == 0
+    assert xc("status").code == 0
