@@ -9,15 +9,14 @@ ones (the roots share the host's network, and two suites may run at once).
 """
 
 import json
-import socket
 import ssl
-import time
+import threading
 import urllib.request
 
 from cryptography import x509
 
 from support import chains
-from test_tls import free_port
+from test_tls import free_port, wait_listening
 
 PACKAGES = "certbot pebble"
 DIR = "/root/pebble"
@@ -51,28 +50,27 @@ class Pebble:
             "httpPort": free_port(), "tlsPort": free_port(),
             "ocspResponderURL": "", "externalAccountBindingRequired": False}}))
         self.proc = root.popen(f"exec env {PEBBLE_ENV} pebble -config {DIR}/config.json")
-        self._wait_for("ACME directory available at")
+        self.log, self.started = [], threading.Event()
+        threading.Thread(target=self._read_log, daemon=True).start()  # a full pipe would stop it
+        try:
+            self._wait_started()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_started(self):
+        if not self.started.wait(60) or self.proc.poll() is not None:
+            raise AssertionError(f"{self.root.label}: pebble did not start:\n{''.join(self.log)}")
         for port in (self.port, self.management):
-            self._wait_listening(port)
+            wait_listening(self.root, self.proc, port, "pebble", timeout=30)
 
-    def _wait_for(self, text):
-        """Read pebble's log until `text` (it prints it just before it listens)."""
-        seen = []
+    def _read_log(self):
+        """Keep pebble's log; `started` once it says it serves (just before it listens), or exited."""
         for line in self.proc.stdout:
-            seen.append(line)
-            if text in line:
-                return
-        raise AssertionError(f"{self.root.label}: pebble exited before {text!r}:\n{''.join(seen)}")
-
-    def _wait_listening(self, port):
-        deadline = time.monotonic() + 30
-        while self.proc.poll() is None and time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=5).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError(f"{self.root.label}: pebble does not listen on {port}")
+            self.log.append(line)
+            if "ACME directory available at" in line:
+                self.started.set()
+        self.started.set()
 
     def root_ca(self):
         """The root CA pebble issues under (its management interface's /roots/0)."""
