@@ -19,6 +19,7 @@ CLI_INI = "/etc/letsencrypt/cli.ini"
 # into each lineage's renewal file, and refuses to renew when a hook's program is missing.
 HOOK_LINE = "deploy-hook = test ! -x /usr/sbin/xivo-certs || /usr/sbin/xivo-certs certbot deploy"
 MARK = "# Added by `xivo-certs certbot enable`; `xivo-certs certbot disable` removes these two lines."
+OURS = f"{MARK}\n{HOOK_LINE}\n"
 FAILURE_FILE = "certbot-failure"
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -39,7 +40,11 @@ def enable(ctx, notes, name):
     if not name or name.startswith(".") or not set(name) <= NAME_CHARS:
         raise Problem(f"certbot enable: {name!r} is not a certbot certificate name (the NAME of "
                       f"{LIVE}/NAME: letters, digits, '.', '-', '_')")
-    _write_cli_ini(ctx, _cli_ini_lines(ctx) + [MARK, HOOK_LINE])
+    text = _cli_ini_without_ours(ctx)
+    if any(line.partition("=")[0].strip() in ("deploy-hook", "renew-hook") for line in text.splitlines()):
+        raise Problem("has a deploy-hook of its own; certbot takes one only: make it run "
+                      "`xivo-certs certbot deploy` too", ctx.paths.under(CLI_INI))
+    _write_cli_ini(ctx, text + ("\n" if text and not text.endswith("\n") else "") + OURS)
     _record_lineage(ctx, name)
     notes.say(f"certbot's certificates for {name} will be installed (`certbot certonly "
               f"--cert-name {name} ...` and every renewal)")
@@ -48,37 +53,35 @@ def enable(ctx, notes, name):
 
 
 def disable(ctx, notes):
-    _write_cli_ini(ctx, _cli_ini_lines(ctx))
+    _write_cli_ini(ctx, _cli_ini_without_ours(ctx))
     _record_lineage(ctx, None)
     files.remove(failure_path(ctx.paths))
     notes.say("certbot's certificates will no longer be installed")
 
 
-def _cli_ini_lines(ctx):
-    """The lines of certbot's cli.ini without ours; a Problem when it has a deploy-hook of its own."""
+def _cli_ini(ctx):
+    """certbot's cli.ini as text; None when there is none."""
     path = ctx.paths.under(CLI_INI)
+    if not os.path.lexists(path):
+        return None
     try:
-        lines = files.read_input(path).decode("utf-8").splitlines()
-    except Problem:
-        if os.path.lexists(path):
-            raise
-        return []
+        return files.read_input(path).decode("utf-8")
     except UnicodeDecodeError:
         raise Problem("not UTF-8 text", path)
-    lines = [line for line in lines if line not in (MARK, HOOK_LINE)]
-    if any(line.replace(" ", "").startswith("deploy-hook=") for line in lines):
-        raise Problem("has a deploy-hook of its own; certbot takes one only: make it run "
-                      "`xivo-certs certbot deploy` too", path)
-    return lines
 
 
-def _write_cli_ini(ctx, lines):
+def _cli_ini_without_ours(ctx):
+    return (_cli_ini(ctx) or "").replace(OURS, "")
+
+
+def _write_cli_ini(ctx, text):
+    """Replace cli.ini by `text`, unless it holds that already (certbot's package ships it as a
+    conffile: its bytes are left alone when nothing changes)."""
+    if text == (_cli_ini(ctx) or ""):
+        return
     path = ctx.paths.under(CLI_INI)
-    if not lines and not os.path.lexists(path):
-        return  # disabled, and certbot never had a cli.ini
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    data = "".join(line + "\n" for line in lines).encode()
-    files.atomic_write(path, data, 0o644, ctx.owner.private)
+    files.atomic_write(path, text.encode(), 0o644, ctx.owner.private)
 
 
 def _record_lineage(ctx, name):
@@ -151,7 +154,7 @@ def status_problems(ctx):
 def _hook_line_problems(ctx, name):
     path = ctx.paths.under(CLI_INI)
     try:
-        if HOOK_LINE in files.read_input(path).decode("utf-8", "replace").splitlines():
+        if OURS in (_cli_ini(ctx) or ""):
             return []
     except Problem:
         pass

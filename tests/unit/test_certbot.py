@@ -29,21 +29,25 @@ def enabled_lineage(root):
     return root.state().letsencrypt_lineage
 
 
-def test_enable_then_disable_leaves_an_admin_cli_ini_as_it_was(root, xc):
+@pytest.mark.parametrize("admin_ini", [ADMIN_INI, ADMIN_INI.rstrip("\n")])
+def test_enable_then_disable_leaves_an_admin_cli_ini_as_it_was(root, xc, admin_ini):
     ini = root / CLI_INI
     ini.parent.mkdir(parents=True)
-    ini.write_text(ADMIN_INI)
+    ini.write_text(admin_ini)
     result = xc("certbot", "enable", "pbx.example.test")
     assert result.code == 0, result
     assert ini.read_text().splitlines()[-1] == HOOK_LINE
-    assert ini.read_text().startswith(ADMIN_INI)
+    assert ini.read_text().startswith(admin_ini)
     assert enabled_lineage(root) == "pbx.example.test"
     assert xc("certbot", "enable", "pbx.example.test").code == 0
     assert ini.read_text().count(HOOK_LINE) == 1
     result = xc("certbot", "disable")
     assert result.code == 0, result
-    assert ini.read_text() == ADMIN_INI
     assert enabled_lineage(root) is None
+    assert ini.read_text().startswith(admin_ini) and ini.read_text().rstrip("\n") == admin_ini.rstrip("\n")
+    written = ini.stat()
+    assert xc("certbot", "disable").code == 0
+    assert (ini.stat().st_ino, ini.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
 
 
 def test_disable_without_certbot_writes_nothing_of_certbot(root, xc):
