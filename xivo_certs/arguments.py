@@ -57,6 +57,12 @@ def parser():
     command("sync", "notice changes made by hand and run the hooks").add_argument(
         "--quiet", action="store_true")
     command("override", "write or remove the hostname override").add_argument("--adopt", action="store_true")
+    certbot = command("certbot", "install what certbot obtains for one lineage: enable NAME, "
+                      "disable, deploy (certbot's deploy hook)")
+    certbot.add_argument("action", choices=("enable", "disable", "deploy"))
+    certbot.add_argument("name", nargs="?", metavar="NAME", help="enable: the certificate name")
+    certbot.add_argument("--lineage", metavar="DIR",
+                         help="deploy: certbot's live/NAME directory (default $RENEWED_LINEAGE)")
     return main
 
 

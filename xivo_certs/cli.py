@@ -122,6 +122,9 @@ def change(actions, ctx, args, notes):
                                 args.force)
     if args.command == "install":
         return actions.install(ctx, notes, args.cert, args.key, args.chain, args.password_file)
+    if args.command == "certbot":
+        from . import certbot
+        return certbot.command(ctx, notes, args.action, args.name, args.lineage)
     if args.command == "revert":
         return actions.revert(ctx, notes)
     return actions.renew(ctx, notes)

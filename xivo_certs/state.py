@@ -11,8 +11,8 @@ LIST_KEYS = ("confd_dir", "san")
 _Fields = collections.namedtuple("_Fields", [
     "hostname", "key_type", "san", "generated_fingerprint", "generated_pem_sha256",
     "fingerprint", "cert_stat", "key_stat", "settings_stat", "confd_dir", "changed_at",
-    "pem_sha256",
-], defaults=(None, None, (), None, None, None, None, None, None, (), None, None))
+    "pem_sha256", "letsencrypt_lineage",
+], defaults=(None, None, (), None, None, None, None, None, None, (), None, None, None))  # one per field
 
 
 class State(_Fields):

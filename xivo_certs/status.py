@@ -5,7 +5,7 @@ import os
 import stat
 import time
 
-from . import certinfo, expiry, override, pair, probe, state
+from . import certbot, certinfo, expiry, override, pair, probe, state
 from .errors import Problem
 
 KEY_MODE_MASK = 0o037  # group write/execute, anything for others
@@ -16,6 +16,7 @@ def report(ctx):
     paths = ctx.paths
     result = {"cert_path": paths.cert, "key_path": paths.key, "problems": [], "information": []}
     recorded = state.read(paths.state)
+    result["problems"] += certbot.status_problems(ctx)
     try:
         found = pair.read(paths)
     except Problem as problem:

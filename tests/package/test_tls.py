@@ -36,6 +36,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_listening(root, proc, port, what, timeout=15):
+    """Return once `proc` (a server in `root`) accepts connections on `port`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{root.label}: {what} exited: {proc.stdout.read()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{root.label}: {what} did not listen on {port}")
+
+
 @pytest.fixture(scope="module", params=debroot.selected_suites())
 def tls_root(request, bases, deb):
     suite = request.param
@@ -53,16 +67,7 @@ class Server:
         self.root, self.port = root, port
         self.proc = root.popen(f"exec openssl s_server -accept {port} -cert {cert} -key {key} "
                                "-www -quiet")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{root.label}: openssl s_server exited: {self.proc.stdout.read()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"{root.label}: openssl s_server did not listen on {port}")
+        wait_listening(root, self.proc, port, "openssl s_server")
 
     def stop(self):
         self.proc.kill()

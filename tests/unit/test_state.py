@@ -96,3 +96,11 @@ def test_what_ensure_records(root, xc):
     text = Path(root.paths.state).read_text()
     assert hashlib.sha256(text.encode()).hexdigest()  # plain text, one key=value a line
     assert all("=" in line for line in text.splitlines())
+
+
+def test_every_key_has_its_default():
+    """A key added without its default would shift the others' (namedtuple defaults fill from
+    the right)."""
+    empty = state.State()
+    assert {key: getattr(empty, key) for key in state.KEYS} == {
+        key: () if key in state.LIST_KEYS else None for key in state.KEYS}

@@ -1,0 +1,148 @@
+"""`xivo-certs certbot enable NAME | disable | deploy`: certbot's cli.ini and the state follow
+enable and disable; deploy installs the enabled lineage only, once, and a failure stays in `status`
+until an install succeeds. (certbot and pebble themselves: tests/package/test_certbot.py.)"""
+
+import json
+
+import pytest
+
+CLI_INI = "etc/letsencrypt/cli.ini"
+HOOK_LINE = "deploy-hook = test ! -x /usr/sbin/xivo-certs || /usr/sbin/xivo-certs certbot deploy"
+ADMIN_INI = "email = admin@example.test\nkey-type = ecdsa\n"
+
+
+@pytest.fixture
+def lineage(root, issued):
+    """lineage(NAME, key_of=None): certbot's live/NAME directory for a certificate of NAME, its
+    key that of the certificate for `key_of` when given (a broken lineage)."""
+    def make(name, key_of=None):
+        leaf = issued(name)
+        live = root / "etc/letsencrypt/live" / name
+        live.mkdir(parents=True, exist_ok=True)
+        (live / "fullchain.pem").write_bytes(leaf.pem)
+        (live / "privkey.pem").write_bytes(issued(key_of).key_pem if key_of else leaf.key_pem)
+        return live
+    return make
+
+
+def enabled_lineage(root):
+    return root.state().letsencrypt_lineage
+
+
+@pytest.mark.parametrize("admin_ini", [ADMIN_INI, ADMIN_INI.rstrip("\n")])
+def test_enable_then_disable_leaves_an_admin_cli_ini_as_it_was(root, xc, admin_ini):
+    ini = root / CLI_INI
+    ini.parent.mkdir(parents=True)
+    ini.write_text(admin_ini)
+    result = xc("certbot", "enable", "pbx.example.test")
+    assert result.code == 0, result
+    assert ini.read_text().splitlines()[-1] == HOOK_LINE
+    assert ini.read_text().startswith(admin_ini)
+    assert enabled_lineage(root) == "pbx.example.test"
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    assert ini.read_text().count(HOOK_LINE) == 1
+    result = xc("certbot", "disable")
+    assert result.code == 0, result
+    assert enabled_lineage(root) is None
+    assert ini.read_text().startswith(admin_ini) and ini.read_text().rstrip("\n") == admin_ini.rstrip("\n")
+    written = ini.stat()
+    assert xc("certbot", "disable").code == 0
+    assert (ini.stat().st_ino, ini.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+
+
+def test_disable_without_certbot_writes_nothing_of_certbot(root, xc):
+    assert xc("certbot", "disable").code == 0
+    assert not (root / "etc/letsencrypt").exists()
+
+
+@pytest.mark.parametrize("bad", ["../etc", ".hidden", "a b", ""])
+def test_enable_refuses_what_is_no_certificate_name(root, xc, bad):
+    before = root.snapshot()
+    result = xc("certbot", "enable", bad)
+    assert result.code == 1
+    assert result.err.count("\n") == 1 and "is not a certbot certificate name" in result.err
+    assert root.snapshot() == before
+
+
+def test_enable_refuses_a_cli_ini_with_a_deploy_hook_of_its_own(root, xc):
+    ini = root / CLI_INI
+    ini.parent.mkdir(parents=True)
+    ini.write_text("deploy-hook = systemctl reload nginx\n")
+    root.lock_ready()
+    before = root.snapshot()
+    result = xc("certbot", "enable", "pbx.example.test")
+    assert result.code == 1
+    assert result.err == f"xivo-certs: {ini}: has a deploy-hook of its own; certbot takes one only: " \
+                         "make it run `xivo-certs certbot deploy` too\n"
+    assert root.snapshot() == before
+
+
+def test_deploy_installs_the_enabled_lineage_once_and_no_other(root, xc, lineage, monkeypatch):
+    assert xc("ensure").code == 0
+    default = root.cert.read_bytes()
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    monkeypatch.setenv("RENEWED_LINEAGE", str(lineage("mail.example.test")))
+    result = xc("certbot", "deploy")
+    assert (result.code, result.out, result.err) == (0, "", "")
+    assert root.cert.read_bytes() == default
+    live = lineage("pbx.example.test")
+    monkeypatch.setenv("RENEWED_LINEAGE", str(live))
+    assert xc("certbot", "deploy").code == 0
+    assert root.cert.read_bytes() == (live / "fullchain.pem").read_bytes()
+    assert root.key.read_bytes() == (live / "privkey.pem").read_bytes()
+    runs = root.hook_runs()
+    assert [run["XIVO_CERTS_REASON"] for run in runs] == ["install", "install-cert"]
+    before = root.snapshot()
+    assert xc("certbot", "deploy").code == 0  # certbot runs two hooks per renewal
+    assert root.snapshot() == before
+
+
+def test_enable_installs_a_lineage_certbot_made_before(root, xc, lineage):
+    live = lineage("pbx.example.test")
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    assert root.cert.read_bytes() == (live / "fullchain.pem").read_bytes()
+
+
+def test_a_failed_deploy_stays_in_status_until_one_succeeds(root, xc, lineage):
+    assert xc("ensure").code == 0
+    default = root.cert.read_bytes()
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    live = lineage("pbx.example.test", key_of="other.example.test")
+    result = xc("certbot", "deploy", "--lineage", live)
+    assert result.code == 1
+    assert result.err == (f"xivo-certs: {live}/privkey.pem: does not match the certificate in "
+                          f"{live}/fullchain.pem\n")
+    assert root.cert.read_bytes() == default
+    problems = json.loads(xc("status", "--json").out)["problems"]
+    failure = root / "var/lib/xivo-certs/certbot-failure"
+    assert len(problems) == 1 and problems[0].startswith(
+        f"{failure}: certbot's deploy hook could not install {live} on ")
+    assert problems[0].endswith(f": {live}/privkey.pem: does not match the certificate in "
+                                f"{live}/fullchain.pem; once fixed, `xivo-certs certbot deploy "
+                                f"--lineage {live}` installs it")
+    lineage("pbx.example.test")
+    assert xc("certbot", "deploy", "--lineage", live).code == 0
+    assert not failure.exists()
+    assert not any(str(failure) in problem for problem in json.loads(xc("status", "--json").out)["problems"])
+
+
+def test_deploy_without_a_lineage_is_one_line(root, xc):
+    result = xc("certbot", "deploy")
+    assert result.code == 1
+    assert result.err == ("xivo-certs: certbot deploy: no lineage (certbot gives it as "
+                          "RENEWED_LINEAGE; by hand, give --lineage /etc/letsencrypt/live/NAME)\n")
+
+
+def test_status_says_when_cli_ini_lost_the_deploy_hook(root, xc):
+    assert xc("ensure").code == 0
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    ini = root / CLI_INI
+    assert json.loads(xc("status", "--json").out)["problems"] == []
+    ini.write_text(ADMIN_INI)  # an upgrade of certbot took the maintainer's version of its conffile
+    result = xc("status", "--json")
+    assert result.code == 1
+    assert json.loads(result.out)["problems"] == [
+        f"{ini}: certbot's deploy-hook for xivo-certs is gone, so `certbot certonly` no longer "
+        "installs its certificate: run `xivo-certs certbot enable pbx.example.test` again"]
+    assert xc("certbot", "disable").code == 0
+    assert xc("status").code == 0
