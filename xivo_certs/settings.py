@@ -14,15 +14,18 @@ DEFAULTS = {
     "services": DEFAULT_SERVICES,
     "confd_globs": "/etc/xivo-*/conf.d /etc/wazo-*/conf.d",
     "restart_services": "no",
+    "hook_timeout": "120",
 }
 IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 GLOB_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.*/")
 
 
 # The settings in force: days and renew_days (int), services ((service, verify key) pairs),
-# confd_globs (tuple), restart_services (bool). A namedtuple, as state.State, for the no-op sync.
+# confd_globs (tuple), restart_services (bool), hook_timeout (int, seconds). A namedtuple, as
+# state.State, for the no-op sync.
 Settings = collections.namedtuple("Settings", ["days", "renew_days", "services", "confd_globs",
-                                               "restart_services"])
+                                               "restart_services", "hook_timeout"],
+                                  defaults=[int(DEFAULTS["hook_timeout"])])
 
 
 def load(path):
@@ -53,6 +56,7 @@ def _parse(raw, path):
         services=tuple(_service(word, path) for word in raw["services"].split()),
         confd_globs=tuple(_glob(word, path) for word in raw["confd_globs"].split()),
         restart_services=_boolean(raw, "restart_services", path),
+        hook_timeout=_number(raw, "hook_timeout", 1, 86400, path),
     )
 
 

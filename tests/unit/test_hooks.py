@@ -11,6 +11,7 @@ import pytest
 from support.facts import fingerprint
 from support.layout import CHECKOUT, HOOK_VARIABLES, SHIPPED_HOOKS
 from support.owners import AS_ROOT
+from xivo_certs import tools
 
 ORDER_HOOK = """#!/bin/sh
 echo {name} >> "{log}"
@@ -102,11 +103,11 @@ def test_files_run_parts_ignores_are_not_judged(root, xc):
 def test_without_run_parts_the_command_says_so(root, xc, monkeypatch, tmp_path):
     empty = tmp_path / "bin"
     empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(tools, "SYSTEM_PATH", str(empty))  # where the command looks, not PATH
     result = xc("ensure")
     assert result.code == 1
-    assert result.err_lines == [f"xivo-certs: {root.hooks}: run-parts not found (package debianutils): "
-                                "hooks not run"]
+    assert result.err_lines == [f"xivo-certs: {root.hooks}: run-parts not found in {empty} (package "
+                                "debianutils): hooks not run"]
     assert root.hook_runs() == []
 
 
