@@ -1,6 +1,9 @@
 """Run a directory with run-parts: its stderr read until run-parts ends (not until every process
-holding the pipe closes it: a hook may leave a child behind), each hook killed, with run-parts and
-the hooks after it, once it ran longer than the timeout."""
+holding the pipe closes it: a hook may leave a child behind), each hook killed, with run-parts,
+the processes they started and the hooks after it, once it ran longer than the timeout.
+
+run-parts stays in the command's process group: a kill of the group (a power cut, as the crash
+tests make it) still takes the hooks too."""
 
 import os
 import re
@@ -8,6 +11,7 @@ import selectors
 import signal
 import subprocess
 import time
+import typing
 from typing import NamedTuple, Optional
 
 EXECUTING = re.compile(r"^run-parts: executing (?P<path>.+)$")
@@ -20,15 +24,20 @@ class Outcome(NamedTuple):
 
 
 def run(run_parts, directory, env, stdout, timeout):
-    """Run `run_parts --verbose directory` (its own process group); an Outcome."""
+    """Run `run_parts --verbose directory`; an Outcome."""
     process = subprocess.Popen([run_parts, "--verbose", directory], env=env, stdin=subprocess.DEVNULL,
-                               stdout=stdout, stderr=subprocess.PIPE, start_new_session=True)
+                               stdout=stdout, stderr=subprocess.PIPE)
+    stderr = typing.cast(typing.IO[bytes], process.stderr)
     exited = os.pidfd_open(process.pid)
     try:
-        raw, timed_out = _watch(process, exited, timeout)
+        raw, timed_out = _watch(process, stderr.fileno(), exited, timeout)
+    except BaseException:
+        _kill_tree(process.pid)  # nothing left running behind a command that failed
+        process.wait()
+        raise
     finally:
         os.close(exited)
-        process.stderr.close()
+        stderr.close()
     lines, current = [], None
     for line in raw.decode(errors="replace").splitlines():
         match = EXECUTING.match(line)
@@ -39,10 +48,9 @@ def run(run_parts, directory, env, stdout, timeout):
     return Outcome(process.wait(), lines, os.path.basename(current or "") if timed_out else None)
 
 
-def _watch(process, exited, timeout):
-    """Read run-parts' stderr until it exits, or kill its process group once a hook has run for
+def _watch(process, pipe, exited, timeout):
+    """Read run-parts' stderr until it exits, or kill it and its descendants once a hook has run for
     `timeout` seconds (a `run-parts: executing` line starts each hook); (the bytes, timed out)."""
-    pipe = process.stderr.fileno()
     os.set_blocking(pipe, False)
     chunks, started = [], 0
     deadline = time.monotonic() + timeout
@@ -63,7 +71,7 @@ def _watch(process, exited, timeout):
                 chunks.append(_read(pipe))  # what run-parts wrote before it ended
                 return b"".join(chunks), False
             if time.monotonic() >= deadline:
-                os.killpg(process.pid, signal.SIGKILL)
+                _kill_tree(process.pid)
                 process.wait()
                 chunks.append(_read(pipe))
                 return b"".join(chunks), True
@@ -81,3 +89,44 @@ def _read(fd):
             break
         data.append(chunk)
     return b"".join(data)
+
+
+def _kill_tree(pid):
+    """SIGKILL `pid` and every process descending from it. Each is stopped as soon as it is found,
+    so that none forks a child the search has not seen, then all are killed."""
+    stopped: set = set()
+    while True:
+        found = _descendants(pid) | {pid}
+        if found <= stopped:
+            break
+        for process in found - stopped:
+            _signal(process, signal.SIGSTOP)
+        stopped |= found
+    for process in stopped:
+        _signal(process, signal.SIGKILL)
+
+
+def _descendants(pid):
+    """The pids of every process descending from `pid` (from /proc)."""
+    children: dict = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # not a process, or one that ended meanwhile
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _signal(pid, number):
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass

@@ -75,7 +75,8 @@ def names_for_hooks(certificate_names):
     """The certificate's DNS names a hook can take, space separated: host names and wildcards of
     host names only (a hand-copied certificate may hold anything, NUL and spaces included), no
     more than NAMES_LIMIT bytes in all (the later names are left out)."""
-    kept, size = [], 0
+    kept: list[str] = []
+    size = 0
     for name in certificate_names:
         if not names.is_host_name(name[2:] if name.startswith("*.") else name):
             continue
