@@ -41,41 +41,42 @@ def recording_hook(path, log):
     return path
 
 
-def test_a_hook_linked_through_a_users_directory_is_not_run(default_root, user_dir):
-    root = default_root
-    target = recording_hook(user_dir / "vendor-hook", root.log)  # root's, 0755: passed before
+def link_a_hook(root, directory):
+    """hooks.d/60-vendor, a link to a root-owned hook (0755) in `directory`: (link, target)."""
+    target = recording_hook(directory / "vendor-hook", root.log)
     link = root.hooks / "60-vendor"
     link.symlink_to(target)
-    runs = len(root.hook_runs())
-    result = root.run("generate", "--force", "--key-type", "ec:p256")
-    assert result.returncode == 1
-    assert result.stderr == (f"xivo-certs: {link}: a link to {target}, through {user_dir}, which a user "
-                             f"other than root can write: {UNTRUSTED}\n")
-    assert len(root.hook_runs()) == runs
+    return link, target
 
 
-def test_a_hooks_directory_linked_through_a_users_directory_is_not_trusted(default_root, user_dir):
-    root = default_root
-    moved = user_dir / "hooks.d"
-    shutil.move(root.hooks, moved)  # root's, 0755, with root's hooks: passed before
+def link_the_hooks_directory(root, directory):
+    """hooks.d moved into `directory` (root's, 0755, root's hooks), a link in its place."""
+    moved = directory / "hooks.d"
+    shutil.move(root.hooks, moved)
     root.hooks.symlink_to(moved)
+    return root.hooks, moved
+
+
+@pytest.mark.parametrize("linked", [link_a_hook, link_the_hooks_directory])
+@pytest.mark.parametrize("nonfatal", [False, True])
+def test_links_through_a_users_directory_are_refused(default_root, user_dir, linked, nonfatal):
+    root = default_root
+    link, target = linked(root, user_dir)  # all the old check looked at is root's and 0755
     runs = len(root.hook_runs())
-    result = root.run("ensure", "--key-type", "ec:p384", "--hooks-nonfatal")
-    assert result.returncode == 0
-    assert result.stderr == (f"xivo-certs: warning: {root.hooks}: a link to {moved}, through {user_dir}, "
-                             f"which a user other than root can write: {UNTRUSTED}\n")
+    result = root.run("generate", "--force", "--key-type", "ec:p256") if not nonfatal else \
+        root.run("ensure", "--key-type", "ec:p384", "--hooks-nonfatal")
+    assert result.returncode == (0 if nonfatal else 1)
+    assert result.stderr == (f"xivo-certs: {'warning: ' if nonfatal else ''}{link}: a link to {target}, "
+                             f"through {user_dir}, which a user other than root can write: {UNTRUSTED}\n")
     assert len(root.hook_runs()) == runs
 
 
 def test_links_through_roots_directories_still_run(default_root, roots_only_dir):
     root = default_root
-    vendor = roots_only_dir / "hooks.d"
-    shutil.move(root.hooks, vendor)
-    root.hooks.symlink_to(vendor)
-    recording_hook(roots_only_dir / "second-record", root.log)
-    (vendor / "60-linked").symlink_to(roots_only_dir / "second-record")
+    link_the_hooks_directory(root, roots_only_dir)
+    link_a_hook(root, roots_only_dir)  # a second recording hook
     runs = len(root.hook_runs())
     result = root.run("generate", "--force", "--key-type", "ec:p256")
     assert result.returncode == 0, result.stderr
     fresh = root.hook_runs()[runs:]
-    assert len(fresh) == 2 and fresh[0] == fresh[1]  # 50-record and the linked copy, same change
+    assert len(fresh) == 2 and fresh[0] == fresh[1]  # 50-record and the linked one, same change
