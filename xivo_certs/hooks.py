@@ -29,22 +29,24 @@ def run(paths, owner, environment, timeout, quiet=False):
     except Problem as problem:
         raise Problem(f"{problem}: hooks not run", paths.hooks)
     refuse_untrusted(paths.hooks, owner.uid)
+    dangling = links_to_nothing(paths.hooks)
     try:
         outcome = runparts.run(run_parts, paths.hooks, tools.environment(environment),
                                subprocess.DEVNULL if quiet else sys.stderr.fileno(), timeout)
     except (OSError, ValueError) as error:  # E2BIG, a NUL: what the environment cannot hold
         raise Problem(f"cannot run the hooks: {error}", paths.hooks)
-    return failures_of(outcome, timeout)
+    return failures_of(outcome, timeout, dangling)
 
 
-def failures_of(outcome, timeout):
-    """(`name (why)` of each hook that failed, the other lines) of a runparts.Outcome."""
-    failures, said = [], []
+def failures_of(outcome, timeout, dangling):
+    """(`name (why)` of each hook that failed, the other lines) of a runparts.Outcome, after
+    `dangling` (see links_to_nothing)."""
+    failures, said = list(dangling), []
     for line in outcome.lines:
         match = FAILED.match(line)
         if match and match["unseen"]:
-            failures.append(f"{os.path.basename(match['unseen'])} (cannot run: {match['why']})")
-        elif match:
+            continue  # one of `dangling`
+        if match:
             how = f"exit code {match['code']}" if match["code"] else f"signal {match['signal']}"
             failures.append(f"{os.path.basename(match['path'])} ({how})")
         else:
@@ -62,9 +64,7 @@ def refuse_untrusted(directory, uid):
     directory in its place) and every hook run-parts would run must be root's alone; so must every
     directory a link among them resolves through (else its owner could swap the target after the
     check, before run-parts opens it)."""
-    for path in [os.path.dirname(directory), directory] + [
-            os.path.join(directory, name) for name in sorted(os.listdir(directory))
-            if RUN_PARTS_NAME.match(name)]:
+    for path in [os.path.dirname(directory), directory] + hook_paths(directory):
         if os.path.islink(path):
             _refuse_open_directories(path, uid)
         try:
@@ -73,6 +73,25 @@ def refuse_untrusted(directory, uid):
             continue  # a link to nothing cannot run: run-parts reports it
         if not _roots_alone(info, uid):
             raise Problem(f"writable by a user other than root: {UNTRUSTED}", path)
+
+
+def links_to_nothing(directory):
+    """`name (a link to nothing: target)` of each hook that is one: failed hooks, which Debian 12's
+    run-parts reports and Debian 13's skips without a word."""
+    found = []
+    for path in hook_paths(directory):
+        try:
+            if not os.path.exists(path):
+                found.append(f"{os.path.basename(path)} (a link to nothing: {os.readlink(path)})")
+        except OSError:
+            continue  # removed meanwhile
+    return found
+
+
+def hook_paths(directory):
+    """The paths run-parts would run, in its order (it also skips those not executable)."""
+    return [os.path.join(directory, name) for name in sorted(os.listdir(directory))
+            if RUN_PARTS_NAME.match(name)]
 
 
 def _refuse_open_directories(link, uid):
