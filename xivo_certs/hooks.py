@@ -13,7 +13,7 @@ from .errors import Problem
 
 FAILED = re.compile(r"^run-parts: (?:(?P<path>.+) exited (?:with return code (?P<code>\d+)"
                     r"|because of uncaught signal (?P<signal>\d+))"
-                    r"|failed to stat component (?P<unseen>.+): (?P<why>[^:]+))$")
+                    r"|(?P<unseen>failed to stat component .+))$")
 RUN_PARTS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 UNTRUSTED = "hooks not run (they run as root; chown root and chmod go-w to trust them)"
 
@@ -45,7 +45,7 @@ def failures_of(outcome, timeout, dangling):
     for line in outcome.lines:
         match = FAILED.match(line)
         if match and match["unseen"]:
-            continue  # one of `dangling`
+            continue  # Debian 12's word for one of `dangling`
         if match:
             how = f"exit code {match['code']}" if match["code"] else f"signal {match['signal']}"
             failures.append(f"{os.path.basename(match['path'])} ({how})")
