@@ -4,7 +4,6 @@ not yet in place."""
 
 import contextlib
 import re
-import subprocess
 import tempfile
 
 from . import trust, x509
@@ -47,12 +46,9 @@ def missing_issuer(certs, system_bundle):
 def strict_self_anchor_problem(cert):
     """Why `openssl verify -x509_strict` refuses `cert` as its own trust anchor, or None."""
     with _pem_file(x509.certs_pem([cert])) as path:
-        try:
-            result = subprocess.run(["openssl", "verify", "-x509_strict", "-CAfile", path, path],
-                                    stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                    errors="replace", timeout=30, check=False)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return f"openssl verify could not run: {error}"
+        result = trust.openssl_verify("-x509_strict", "-CAfile", path, path)
+    if result is None:
+        return "openssl verify could not run"
     if result.returncode == 0:
         return None
     reason = OPENSSL_ERROR.search(result.stdout + result.stderr)

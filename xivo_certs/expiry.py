@@ -68,7 +68,7 @@ def _run_hooks(ctx, notes, found, default, days):
     notes.warn(f"warning: {ctx.paths.cert} expires in {found.info.days_left()} days "
                f"(alert at {days} days): running the hooks with XIVO_CERTS_REASON={REASON}")
     try:
-        failures, said = hooks.run(ctx.paths, ctx.owner, environment)
+        failures, said = hooks.run(ctx.paths, ctx.owner, environment, ctx.settings.hook_timeout)
     except Problem as problem:  # untrusted hooks, no run-parts
         failures, said = [], [f"xivo-certs: warning: {problem}"]
     notes.err.extend(said)

@@ -4,57 +4,116 @@ fatal; and keep the hooks a crash cut short owed until they ran (`hooks-due`).""
 import fcntl
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
 
-from . import files
+from . import files, runparts, tools
 from .errors import Problem
 
-FAILED = re.compile(r"^run-parts: (?P<path>.+) exited (?:with return code (?P<code>\d+)"
-                    r"|because of uncaught signal (?P<signal>\d+))$")
+FAILED = re.compile(r"^run-parts: (?:(?P<path>.+) exited (?:with return code (?P<code>\d+)"
+                    r"|because of uncaught signal (?P<signal>\d+))"
+                    r"|(?P<unseen>failed to stat component .+))$")
 RUN_PARTS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+UNTRUSTED = "hooks not run (they run as root; chown root and chmod go-w to trust them)"
 
 
-def run(paths, owner, environment, quiet=False):
-    """Run the hooks; `name (exit code N)` of those that failed, and what else run-parts said on
-    stderr. Their stdout goes to our stderr (stdout may be debconf's or apt's), or nowhere when
-    `quiet`."""
+def run(paths, owner, environment, timeout, quiet=False):
+    """Run the hooks; `name (why)` of those that failed, and what else run-parts and the hooks
+    said on stderr. Their stdout goes to our stderr (stdout may be debconf's or apt's), or nowhere
+    when `quiet`. A hook running longer than `timeout` seconds is killed, with the hooks after it."""
     if not os.path.isdir(paths.hooks):
         return [], []
-    run_parts = shutil.which("run-parts")
-    if run_parts is None:
-        raise Problem("run-parts not found (package debianutils): hooks not run", paths.hooks)
+    try:
+        run_parts = tools.find("run-parts", "debianutils")
+    except Problem as problem:
+        raise Problem(f"{problem}: hooks not run", paths.hooks)
     refuse_untrusted(paths.hooks, owner.uid)
-    env = dict(os.environ, PATH=os.environ.get("PATH") or "/usr/sbin:/usr/bin:/sbin:/bin")
-    env.update(environment)
-    result = subprocess.run([run_parts, paths.hooks], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL if quiet else sys.stderr.fileno(),
-                            stderr=subprocess.PIPE, check=False)
-    failures, said = [], []
-    for line in result.stderr.decode(errors="replace").splitlines():
+    dangling = links_to_nothing(paths.hooks)
+    try:
+        outcome = runparts.run(run_parts, paths.hooks, tools.environment(environment),
+                               subprocess.DEVNULL if quiet else sys.stderr.fileno(), timeout)
+    except (OSError, ValueError) as error:  # E2BIG, a NUL: what the environment cannot hold
+        raise Problem(f"cannot run the hooks: {error}", paths.hooks)
+    return failures_of(outcome, timeout, dangling)
+
+
+def failures_of(outcome, timeout, dangling):
+    """(`name (why)` of each hook that failed, the other lines) of a runparts.Outcome, after
+    `dangling` (see links_to_nothing)."""
+    failures, said = list(dangling), []
+    for line in outcome.lines:
         match = FAILED.match(line)
+        if match and match["unseen"]:
+            continue  # Debian 12's word for one of `dangling`
         if match:
             how = f"exit code {match['code']}" if match["code"] else f"signal {match['signal']}"
             failures.append(f"{os.path.basename(match['path'])} ({how})")
         else:
             said.append(line)
-    if result.returncode and not failures:
-        failures.append(f"run-parts (exit code {result.returncode})")
+    if outcome.timed_out is not None:
+        failures.append(f"{outcome.timed_out} (still running after {timeout} s, the hook_timeout: "
+                        "killed, with the hooks after it)")
+    elif outcome.returncode and not failures:
+        failures.append(f"run-parts (exit code {outcome.returncode})")
     return failures, said
 
 
 def refuse_untrusted(directory, uid):
     """Hooks run as root: the directory, its parent (whoever can write there can put another
-    directory in its place) and every hook run-parts would run must be root's alone."""
-    for path in [os.path.dirname(directory), directory] + [
-            os.path.join(directory, name) for name in sorted(os.listdir(directory))
-            if RUN_PARTS_NAME.match(name)]:
-        info = os.stat(path)
-        if info.st_uid != uid or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            raise Problem("writable by a user other than root: hooks not run "
-                          "(they run as root; chown root and chmod go-w to trust them)", path)
+    directory in its place) and every hook run-parts would run must be root's alone; so must every
+    directory a link among them resolves through (else its owner could swap the target after the
+    check, before run-parts opens it)."""
+    for path in [os.path.dirname(directory), directory] + hook_paths(directory):
+        if os.path.islink(path):
+            _refuse_open_directories(path, uid)
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            continue  # a link to nothing cannot run: run-parts reports it
+        if not _roots_alone(info, uid):
+            raise Problem(f"writable by a user other than root: {UNTRUSTED}", path)
+
+
+def links_to_nothing(directory):
+    """`name (a link to nothing: target)` of each hook that is one: failed hooks, which Debian 12's
+    run-parts reports and Debian 13's skips without a word."""
+    found = []
+    for path in hook_paths(directory):
+        try:
+            if not os.path.exists(path):
+                found.append(f"{os.path.basename(path)} (a link to nothing: {os.readlink(path)})")
+        except OSError:
+            continue  # removed meanwhile
+    return found
+
+
+def hook_paths(directory):
+    """The paths run-parts would run, in its order (it also skips those not executable)."""
+    return [os.path.join(directory, name) for name in sorted(os.listdir(directory))
+            if RUN_PARTS_NAME.match(name)]
+
+
+def _refuse_open_directories(link, uid):
+    """Refuse `link` unless every directory its target resolves through is root's alone."""
+    target = os.path.realpath(link)
+    directory = os.path.dirname(target)
+    while True:
+        try:
+            info = os.lstat(directory)
+        except FileNotFoundError:
+            info = None  # nothing to swap yet: the directories above must be root's
+        if info is not None and not _roots_alone(info, uid):
+            raise Problem(f"a link to {target}, through {directory}, which a user other than root "
+                          f"can write: {UNTRUSTED}", link)
+        if directory == "/":
+            return
+        directory = os.path.dirname(directory)
+
+
+def _roots_alone(info, uid):
+    """Owned by root (or by `uid`, the injected test owner) and not writable by group or others."""
+    return info.st_uid in (0, uid) and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 # --- hooks owed: `hooks-due` names the change whose hooks have not finished yet ---------------------

@@ -15,16 +15,19 @@ DEFAULTS = {
     "confd_globs": "/etc/xivo-*/conf.d /etc/wazo-*/conf.d",
     "restart_services": "no",
     "probe": "auto",
+    "hook_timeout": "120",
 }
 IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 GLOB_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.*/")
 
 
 # The settings in force: days and renew_days (int), services ((service, verify key) pairs),
-# confd_globs (tuple), restart_services (bool), probe (None for `auto`, else (name or None, port)
-# pairs; see probe.endpoints). A namedtuple, as state.State, for the no-op sync.
+# confd_globs (tuple), restart_services (bool), hook_timeout (int, seconds), probe (None for `auto`,
+# else (name or None, port) pairs; see probe.endpoints). A namedtuple, as state.State, for the no-op
+# sync.
 Settings = collections.namedtuple("Settings", ["days", "renew_days", "services", "confd_globs",
-                                               "restart_services", "probe"], defaults=(None,))
+                                               "restart_services", "hook_timeout", "probe"],
+                                  defaults=[int(DEFAULTS["hook_timeout"]), None])
 
 
 def load(path):
@@ -55,6 +58,7 @@ def _parse(raw, path):
         services=tuple(_service(word, path) for word in raw["services"].split()),
         confd_globs=tuple(_glob(word, path) for word in raw["confd_globs"].split()),
         restart_services=_boolean(raw, "restart_services", path),
+        hook_timeout=_number(raw, "hook_timeout", 1, 86400, path),
         probe=_probe(raw["probe"], path),
     )
 

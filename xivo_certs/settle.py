@@ -3,8 +3,12 @@
 import time
 from typing import NamedTuple
 
-from . import files, hooks, pair, state
+from . import files, hooks, names, pair, state
 from .errors import Problem
+
+# XIVO_CERTS_NAMES holds at most this many bytes: the kernel refuses a variable over 128 KiB
+# (MAX_ARG_STRLEN), and all of them together over a quarter of the stack limit.
+NAMES_LIMIT = 32768
 
 
 class Settled(NamedTuple):
@@ -60,7 +64,7 @@ def hook_environment(ctx, found, default, previous, reason):
     return {
         "XIVO_CERTS_ROOT": ctx.paths.root, "XIVO_CERTS_CERT": ctx.paths.cert,
         "XIVO_CERTS_KEY": ctx.paths.key, "XIVO_CERTS_HOSTNAME": info.primary_name or "",
-        "XIVO_CERTS_NAMES": " ".join(info.names), "XIVO_CERTS_SELF_SIGNED": yes_no[info.self_signed],
+        "XIVO_CERTS_NAMES": names_for_hooks(info.names), "XIVO_CERTS_SELF_SIGNED": yes_no[info.self_signed],
         "XIVO_CERTS_DEFAULT": yes_no[default], "XIVO_CERTS_FINGERPRINT": info.fingerprint,
         "XIVO_CERTS_PREVIOUS_FINGERPRINT": previous,
         "XIVO_CERTS_NOT_AFTER": info.not_after.isoformat(), "XIVO_CERTS_REASON": reason,
@@ -68,13 +72,30 @@ def hook_environment(ctx, found, default, previous, reason):
     }
 
 
+def names_for_hooks(certificate_names):
+    """The certificate's DNS names a hook can take, space separated: host names and wildcards of
+    host names only (a hand-copied certificate may hold anything, NUL and spaces included), no
+    more than NAMES_LIMIT bytes in all (the later names are left out)."""
+    kept: list[str] = []
+    size = 0
+    for name in certificate_names:
+        if not names.is_host_name(name[2:] if name.startswith("*.") else name):
+            continue
+        size += len(name) + bool(kept)
+        if size > NAMES_LIMIT:
+            break
+        kept.append(name)
+    return " ".join(kept)
+
+
 def run_hooks(ctx, settled, notes, nonfatal=False, quiet=False):
     """Exit status after running the hooks (none to run is success); `quiet` drops their stdout."""
     if settled is None:
         return 0
     try:
-        failures, said = hooks.run(ctx.paths, ctx.owner, settled.environment, quiet)
-    except Problem as problem:  # untrusted hooks or no run-parts: they stay owed
+        failures, said = hooks.run(ctx.paths, ctx.owner, settled.environment,
+                                   ctx.settings.hook_timeout, quiet)
+    except Problem as problem:  # untrusted hooks, no run-parts, no process: they stay owed
         if not nonfatal:
             raise
         notes.warn(f"warning: {problem}")

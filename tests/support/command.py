@@ -1,16 +1,21 @@
-"""Running the real command: `/usr/bin/python3 bin/xivo-certs --root ROOT ARGS` from the checkout,
-with a clean environment (the checkout's bin/ first on PATH, for the hooks; without root, the
-test user as the owner of the files, see support.owners)."""
+"""Running the real command: `/usr/bin/python3 -I -B tests/support/bin/xivo-certs --root ROOT ARGS`
+(LAUNCHER: the checkout's bin/xivo-certs in isolated mode, as installed) with a clean environment
+(LAUNCHER's directory first on PATH, for hooks a test runs by hand; without root, the test user as
+the owner of the files, see support.owners)."""
 
 import os
 import subprocess
+from pathlib import Path
 
-from .layout import CHECKOUT, COMMAND, PYTHON
+from .layout import CHECKOUT, PYTHON
 from .owners import AS_ROOT, OWNER_ENV
+
+LAUNCHER = Path(__file__).resolve().parent / "bin" / "xivo-certs"
 
 
 def environment(**extra):
-    env = {"PATH": f"{CHECKOUT / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin",
+    # PYTHONPATH: for the tests that run `python3 bin/xivo-certs` without -I
+    env = {"PATH": f"{LAUNCHER.parent}:/usr/sbin:/usr/bin:/sbin:/bin",
            "PYTHONPATH": str(CHECKOUT), "PYTHONDONTWRITEBYTECODE": "1",
            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
            "HOME": "/root" if AS_ROOT else os.environ.get("HOME", "/"), **OWNER_ENV}
@@ -19,7 +24,7 @@ def environment(**extra):
 
 
 def argv(root, *args, python_options=()):
-    return [PYTHON, *python_options, str(COMMAND), "--root", str(root), *map(str, args)]
+    return [PYTHON, "-I", "-B", *python_options, str(LAUNCHER), "--root", str(root), *map(str, args)]
 
 
 def run(root, *args, env=None, python_options=(), timeout=120, check=None):

@@ -3,7 +3,6 @@ of XiVO daemons, the hooks directory with the shipped hooks and the recording ho
 what xivo-certs wrote there."""
 
 import os
-import shutil
 from pathlib import Path
 
 import yaml
@@ -98,7 +97,9 @@ def make_root(path, hooks=True, record=True, confd=CONFD_DIRS, log=None):
 
 
 def ship_hooks(directory):
-    """The shipped hooks, as the package installs them."""
+    """The shipped hooks, as the package installs them; but the `xivo-certs` they run is the
+    checkout's (support.command.LAUNCHER): hooks get a fixed PATH, where only an installed one is."""
     for hook in SHIPPED_HOOKS.iterdir():
-        shutil.copyfile(hook, directory / hook.name)
+        text = hook.read_bytes().replace(b"exec xivo-certs ", f"exec {command.LAUNCHER} ".encode())
+        (directory / hook.name).write_bytes(text)
         os.chmod(directory / hook.name, 0o755 if os.access(hook, os.X_OK) else 0o644)

@@ -20,6 +20,7 @@ os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 from support import chains  # noqa: E402
+from support.command import LAUNCHER  # noqa: E402
 from support.layout import CHECKOUT  # noqa: E402
 from support.owners import INJECTED_OWNER, OWNER_ENV  # noqa: E402
 from support.pool import POOL, PrivateCA  # noqa: E402
@@ -92,8 +93,8 @@ def issued(ordinary_ca):
 
 @pytest.fixture
 def root(tmp_path, monkeypatch):
-    """A fresh temporary root; the hooks find the checkout's `xivo-certs` first on PATH."""
-    monkeypatch.setenv("PATH", f"{CHECKOUT / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin")
+    """A fresh temporary root; hooks run by hand find the checkout's `xivo-certs` first on PATH."""
+    monkeypatch.setenv("PATH", f"{LAUNCHER.parent}:/usr/sbin:/usr/bin:/sbin:/bin")
     monkeypatch.setenv("PYTHONPATH", str(CHECKOUT))
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     for variable in [v for v in os.environ if v.startswith("XIVO_CERTS_")]:

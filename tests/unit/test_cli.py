@@ -189,22 +189,6 @@ def test_sync_refuses_a_mismatched_pair_and_runs_no_hook(root, cmd, keys):
     assert root.hook_runs() == []
 
 
-def test_no_run_parts_on_path(root, cmd, keys, tmp_path):
-    from support.certs import package_like
-    key = keys.get("ec:p256")
-    root.put_pair(package_like(key), key)
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    result = cmd("sync", path=str(bindir))
-    one_line_refusal(result, root.hooks, "run-parts not found (package debianutils)")
-    assert root.hook_runs() == []
-    # the hooks stay owed: the next sync with run-parts back runs them, once
-    assert cmd("sync").code == 0
-    assert cmd("sync").code == 0
-    [run] = root.hook_runs()
-    assert run["XIVO_CERTS_FINGERPRINT"] == root.state().fingerprint
-
-
 def test_commands_that_write_need_root(root, tmp_path):
     """Without root (and without the suite's XIVO_CERTS_TEST_OWNER), nothing is written."""
     def demote():

@@ -3,14 +3,19 @@ name and exit code, untrusted hooks not run, the environment, once per change, n
 
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
 
 import pytest
 
+from support import command
+from support.certs import make_cert, name as cert_name
 from support.facts import fingerprint
 from support.layout import CHECKOUT, HOOK_VARIABLES, SHIPPED_HOOKS
 from support.owners import AS_ROOT
+from xivo_certs import tools
 
 ORDER_HOOK = """#!/bin/sh
 echo {name} >> "{log}"
@@ -102,11 +107,11 @@ def test_files_run_parts_ignores_are_not_judged(root, xc):
 def test_without_run_parts_the_command_says_so(root, xc, monkeypatch, tmp_path):
     empty = tmp_path / "bin"
     empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(tools, "SYSTEM_PATH", str(empty))  # where the command looks, not PATH
     result = xc("ensure")
     assert result.code == 1
-    assert result.err_lines == [f"xivo-certs: {root.hooks}: run-parts not found (package debianutils): "
-                                "hooks not run"]
+    assert result.err_lines == [f"xivo-certs: {root.hooks}: run-parts not found in {empty} (package "
+                                "debianutils): hooks not run"]
     assert root.hook_runs() == []
 
 
@@ -288,3 +293,141 @@ def test_hooks_nonfatal_makes_untrusted_hooks_a_warning_for_postinst(root, xc):
     assert result.err_lines == [f"xivo-certs: warning: {root.hooks}: writable by a user other than root: "
                                 "hooks not run (they run as root; chown root and chmod go-w to trust them)"]
     assert root.cert.exists() and order(root) == []
+
+
+# --- links: checked where they lead (issue 12, item 1) -------------------------------------------
+
+def test_a_hook_linked_through_a_directory_others_can_write_is_not_run(root, xc, tmp_path):
+    vendor = tmp_path / "vendor"
+    vendor.mkdir(mode=0o775)
+    vendor.chmod(0o775)  # the group may swap the target after the check
+    target = vendor / "hook"
+    target.write_text(ORDER_HOOK.format(name="vendor", log=root.log.parent / "order", code=0))
+    target.chmod(0o755)
+    link = root.hooks / "20-vendor"
+    link.symlink_to(target)
+    result = xc("ensure")
+    assert result.code == 1
+    assert result.err_lines == [f"xivo-certs: {link}: a link to {target}, through {vendor}, which a user "
+                                "other than root can write: hooks not run (they run as root; chown root "
+                                "and chmod go-w to trust them)"]
+    assert order(root) == [] and root.hook_runs() == []
+
+
+def test_a_hooks_directory_linked_through_a_directory_others_can_write_is_not_trusted(root, xc, tmp_path):
+    open_dir = tmp_path / "open"
+    open_dir.mkdir()
+    open_dir.chmod(0o777)
+    moved = open_dir / "hooks.d"
+    root.hooks.rename(moved)
+    root.hooks.symlink_to(moved)
+    add_order_hook(root, "20-hook")
+    result = xc("ensure", "--hooks-nonfatal")
+    assert result.code == 0
+    assert result.err_lines == [f"xivo-certs: warning: {root.hooks}: a link to {moved}, through {open_dir}, "
+                                "which a user other than root can write: hooks not run (they run as root; "
+                                "chown root and chmod go-w to trust them)"]
+    assert order(root) == [] and root.hook_runs() == []
+
+
+# --- hostile data never makes a traceback (item 5) -------------------------------------------------
+
+def test_a_dangling_link_among_the_hooks_is_a_failed_hook_not_a_crash(root, cmd):
+    (root.hooks / "20-gone").symlink_to("/nonexistent-xivo-certs-test/hook")
+    add_order_hook(root, "60-later")
+    result = cmd("ensure", "--hooks-nonfatal")
+    assert result.code == 0, result
+    gone = "hook 20-gone (a link to nothing: /nonexistent-xivo-certs-test/hook) failed"
+    assert result.err_lines == [f"xivo-certs: warning: {gone}"]
+    assert order(root) == ["60-later"] and len(root.hook_runs()) == 1
+    result = cmd("generate", "--key-type", "ec:p256")
+    assert (result.code, result.err_lines) == (1, [f"xivo-certs: {gone}"])
+
+
+def hand_copied(root, keys, *names):
+    """A certificate with the SAN `names` as they are (no check), copied by hand over the pair."""
+    key = keys.get("ec:p256")
+    root.put_pair(make_cert(key, cert_name("pbx.example.test"), dns=names, raw_dns=True), key)
+
+
+def test_a_nul_in_a_hand_copied_name_never_reaches_the_hooks(root, cmd, keys):
+    hand_copied(root, keys, "pbx.example.test", "evil\0.example.test", "*.example.test", "a b.example.test")
+    result = cmd("ensure", "--hooks-nonfatal")
+    assert (result.code, result.err) == (0, ""), result
+    [run] = root.hook_runs()
+    assert run["XIVO_CERTS_NAMES"] == "pbx.example.test *.example.test"
+    assert run["XIVO_CERTS_HOSTNAME"] == "pbx.example.test"
+
+
+def test_thousands_of_names_are_cut_to_the_documented_limit(root, cmd, keys):
+    names = [f"host-{number:04d}-{'x' * 40}.example.test" for number in range(2501)]  # 150 KB
+    hand_copied(root, keys, *names)
+    result = cmd("sync")
+    assert (result.code, result.err) == (0, ""), result
+    [run] = root.hook_runs()
+    given = run["XIVO_CERTS_NAMES"]
+    assert 32768 - len(names[0]) <= len(given.encode()) <= 32768
+    assert given.split(" ") == names[:len(given.split(" "))]  # the first names, whole
+    assert run["XIVO_CERTS_HOSTNAME"] == names[0]
+
+
+# --- hooks that never end (item 8) -----------------------------------------------------------------
+
+BACKGROUND_HOOK = """#!/bin/sh
+sleep 3600 &
+echo $! > "{pid}"
+"""
+ENDLESS_HOOK = """#!/bin/sh
+sleep 3600 &
+echo $! > "{pid}"
+wait
+"""
+
+
+def finished(pid, timeout=60):
+    """Whether the process `pid` has ended within `timeout` seconds (a sanity bound)."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    finally:
+        os.close(fd)
+
+
+def test_a_child_left_behind_by_a_hook_does_not_keep_the_command_waiting(root, tmp_path):
+    pid_file = tmp_path / "sleep.pid"
+    root.add_hook("20-background", BACKGROUND_HOOK.format(pid=pid_file))
+    with open(tmp_path / "out", "w+") as out, open(tmp_path / "err", "w+") as err:
+        # files, not pipes: the sleep holds them too, and only the command must be waited for
+        process = subprocess.Popen(command.argv(root.path, "ensure"), env=command.environment(),
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        try:
+            code = process.wait(timeout=60)  # a sanity bound: the sleep lasts an hour
+        finally:
+            process.kill()
+        err.seek(0)
+        assert (code, err.read()) == (0, "")
+    sleeper = int(pid_file.read_text())
+    try:
+        assert not finished(sleeper, timeout=0)  # left alone: it may be a daemon a hook started
+    finally:
+        os.kill(sleeper, signal.SIGKILL)
+    assert len(root.hook_runs()) == 1
+
+
+@pytest.mark.parametrize("nonfatal", [False, True])
+def test_a_hook_that_never_ends_is_killed_after_the_hook_timeout(root, cmd, tmp_path, nonfatal):
+    (root / "etc/xivo-certs/xivo-certs.conf").write_text("hook_timeout = 1\n")
+    pid_file = tmp_path / "sleep.pid"
+    root.add_hook("20-endless", ENDLESS_HOOK.format(pid=pid_file))
+    add_order_hook(root, "60-later")
+    result = cmd("ensure", *(["--hooks-nonfatal"] if nonfatal else []), timeout=60)
+    assert result.code == (0 if nonfatal else 1), result
+    assert result.err_lines == [f"xivo-certs: {'warning: ' if nonfatal else ''}hook 20-endless (still "
+                                "running after 1 s, the hook_timeout: killed, with the hooks after it) "
+                                "failed"]
+    assert finished(int(pid_file.read_text()))  # its child too
+    assert order(root) == [] and root.hook_runs() == []
+    assert not os.path.exists(root.paths.hooks_due)  # failed, not owed: it is not run again by itself

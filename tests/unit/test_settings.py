@@ -20,6 +20,7 @@ def test_a_missing_file_means_the_defaults(tmp_path):
     assert found.days == 825
     assert found.renew_days == 30
     assert found.restart_services is False
+    assert found.hook_timeout == 120
     assert found.confd_globs == ("/etc/xivo-*/conf.d", "/etc/wazo-*/conf.d")
     assert found.services == (("consul", "verify"),) + tuple(
         (service, "verify_certificate") for service in SERVICES[1:])
@@ -54,6 +55,7 @@ def test_restart_services_is_a_boolean(tmp_path, value, expected):
     ("days = ten\n", "days must be a whole number"),
     ("renew_days = 1.5\n", "renew_days must be a whole number from 0 to 3650"),
     ("restart_services = maybe\n", "restart_services must be yes or no, not 'maybe'"),
+    ("hook_timeout = 0\n", "hook_timeout must be a whole number from 1 to 86400, not '0'"),
     ("services = consul:verify 9lives\n", "services: '9lives' is not `name` or `name:verify_key`"),
     ("services = auth:Verify\n", "services: 'auth:Verify'"),
     ("confd_globs = etc/xivo-*/conf.d\n", "must be an absolute path"),
