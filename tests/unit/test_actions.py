@@ -177,6 +177,55 @@ def test_the_upgrade_keeps_a_strong_legacy_certificate_of_another_key_type(root,
     assert (recorded.key_type, recorded.answered_key_type) == (key_type, "rsa:2048")
 
 
+def test_ensure_records_the_answers_it_applies_and_generate_leaves_them(root, xc):
+    """debian/config compares the name and key type in place with the answers last applied."""
+    assert xc("ensure", "--hostname", "PBX.example.com.", "--key-type", "ec:p256").code == 0
+    recorded = root.state()
+    assert (recorded.hostname, recorded.answered_hostname) == ("pbx.example.com", "pbx.example.com")
+    assert (recorded.key_type, recorded.answered_key_type) == ("ec:p256", "ec:p256")
+    assert xc("generate", "--hostname", "voip.example.com", "--key-type", "ec:p384").code == 0
+    recorded = root.state()
+    assert (recorded.hostname, recorded.answered_hostname) == ("voip.example.com", "pbx.example.com")
+    assert (recorded.key_type, recorded.answered_key_type) == ("ec:p384", "ec:p256")
+    assert xc("ensure").code == 0  # without answers (by hand): the last ones stay
+    assert (root.state().answered_hostname, root.state().answered_key_type) == ("pbx.example.com", "ec:p256")
+
+
+def test_with_the_state_deleted_the_default_pair_is_still_the_packages(root, xc):
+    assert xc("ensure", "--hostname", "pbx.example.com", "--key-type", "ec:p256").code == 0
+    before = root.cert.read_bytes(), root.key.read_bytes()
+    for name in os.listdir(root.paths.state_dir):
+        os.unlink(os.path.join(root.paths.state_dir, name))
+    os.rmdir(root.paths.state_dir)
+    status = xc("status", "--json")
+    assert status.code == 0, status
+    assert '"default": true' in status.out
+    assert xc("ensure", "--hostname", "pbx.example.com", "--key-type", "ec:p256").code == 0
+    assert (root.cert.read_bytes(), root.key.read_bytes()) == before
+    assert root.state().generated_fingerprint == fingerprint(root.certs()[0])
+    assert root.backups() == []
+    os.unlink(root.paths.state)
+    result = xc("generate", "--hostname", "voip.example.com")  # no --force: it is the package's
+    assert result.code == 0, result
+    assert dns_names(root.certs()[0])[0] == "voip.example.com"
+
+
+def test_the_first_install_after_a_purge_says_where_the_purged_pair_is(root, xc, keys):
+    older, newer = (root.paths.backups + "/purged-20260101-000000",
+                    root.paths.backups + "/purged-20260202-000000")
+    for directory in (older, newer):
+        os.makedirs(directory)
+    result = xc("ensure", "--reason", "install")
+    assert result.code == 0, result
+    assert (f"xivo-certs: the certificate and key found at the last purge are in {newer}/; "
+            f"`xivo-certs install --cert {newer}/server.crt --key {newer}/server.key` puts them back"
+            ) in result.out.splitlines()
+    assert older not in result.out
+    os.unlink(root.cert)
+    os.unlink(root.key)
+    assert "purge" not in xc("ensure").out  # installed since: no longer news
+
+
 def test_ensure_leaves_an_admin_certificate_byte_for_byte_and_says_so(root, xc, ordinary_ca, issued):
     leaf, key = issued("pbx.example.test").pair
     root.put_pair(leaf, key, chain=[ordinary_ca.cert])
