@@ -14,7 +14,8 @@ import pytest
 
 from helpers import (ADMIN_HOST, ADMIN_HOST2, Check, add_trusted_ca,
                      check_admin_installed, check_default_pair, check_no_override, check_override,
-                     check_status_ok, fresh, hook_runs, install, put_pair, resolvable, status)
+                     check_status_ok, fresh, hook_runs, install, install_preseeded,
+                     installed_with_admin_pair, put_pair, resolvable, status)
 from support.certs import openssl_weak_pair
 from support.facts import facts
 from support.layout import APT_HOOK, CA, CERT, CONFD_DIRS, KEY, LINK_NAME, OVERRIDE, SETTINGS, STATE, WWW_DATA
@@ -61,10 +62,7 @@ def _package_lines(output):
 
 def test_s02_preseed_then_reconfigure(root, deb):
     check = Check(root)
-    fresh(root)
-    root.preseed("xivo-certs xivo-certs/hostname string pbx1.example.com",
-                 "xivo-certs xivo-certs/key-type select ec:p384")
-    install(root, deb, check)
+    install_preseeded(root, deb, check, "pbx1.example.com", "ec:p384")
     data = check_status_ok(root, check, "after install")
     first = check_default_pair(root, check, "pbx1.example.com", "ec:p384", data)
     check_no_override(root, check)  # a default certificate covers localhost: no override
@@ -253,12 +251,7 @@ def test_s07_daemon_installed_later(root, deb, standins, pki_set, cert):
 def test_s08_revert(root, deb, pki_set):
     """The later documented revert: rm server.{key,crt}; dpkg-reconfigure xivo-certs."""
     check = Check(root)
-    fresh(root)
-    resolvable(root, ADMIN_HOST)
-    install(root, deb, check)
-    crt, key = pki_set["private"]
-    put_pair(root, crt, key, how="cp")
-    root.run("xivo-certs sync")
+    crt, key = installed_with_admin_pair(root, deb, check, pki_set)
     check_admin_installed(root, check, "private", pki_set, crt, key, "admin certificate")
     check.done("admin certificate in place")
 
@@ -491,9 +484,7 @@ def test_s23_a_settings_typo_warns_during_the_upgrade_and_stops_the_commands(roo
 
 def test_s24_status_as_a_user_says_what_it_can(root, deb):
     check = Check(root)
-    fresh(root)
-    root.preseed("xivo-certs xivo-certs/hostname string pbx1.example.com")
-    install(root, deb, check)
+    install_preseeded(root, deb, check, "pbx1.example.com")
     as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups xivo-certs status"
     for command in (as_user, as_user + " --json"):
         res = root.run(command, check=False)
@@ -512,10 +503,7 @@ def test_s24_status_as_a_user_says_what_it_can(root, deb):
 
 def test_s25_with_the_state_deleted_the_default_certificate_is_still_the_packages(root, deb):
     check = Check(root)
-    fresh(root)
-    root.preseed("xivo-certs xivo-certs/hostname string pbx1.example.com",
-                 "xivo-certs xivo-certs/key-type select ec:p256")
-    install(root, deb, check)
+    install_preseeded(root, deb, check, "pbx1.example.com", "ec:p256")
     before = (root.get(CERT), root.get(KEY))
     root.run("rm -r /var/lib/xivo-certs")
     res, data = status(root)
@@ -575,12 +563,7 @@ def test_s26_purge_keeps_a_hand_made_override_linked_and_says_where_the_pair_wen
 
 def test_s27_purge_removes_relative_links_to_its_own_override(root, deb, pki_set):
     check = Check(root)
-    fresh(root)
-    resolvable(root, ADMIN_HOST)
-    install(root, deb, check)
-    crt, key = pki_set["private"]
-    put_pair(root, crt, key, how="cp")
-    root.run("xivo-certs sync")
+    installed_with_admin_pair(root, deb, check, pki_set)
     relative = posixpath.join(CONFD_DIRS[0], LINK_NAME)
     root.run(f"rm {relative} && ln -sr {OVERRIDE} {relative}")
     res = root.run("apt-get purge -y xivo-certs", check=False)
