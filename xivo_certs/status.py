@@ -148,6 +148,6 @@ def show(ctx, as_json, notes):
     result = report(ctx)
     if result["unreadable"]:
         notes.warn(f"cannot read {' and '.join(result['unreadable'])} as this user: "
-                   "the key and the record were not checked (run `xivo-certs status` as root)")
+                   "run `xivo-certs status` as root for a full check")
     text = json.dumps(result, indent=2) if as_json else render_text(result)
     return text, bool(result["problems"] or result["unreadable"])
