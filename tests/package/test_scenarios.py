@@ -1,5 +1,5 @@
-"""Scenarios 1-9 of the issue "Scenario tests in real Debian roots", and from 21 on those of issue
-11 (debconf answers, upgrades and opt-outs), on Debian 12 and 13.
+"""Scenarios 1-9 of the issue "Scenario tests in real Debian roots", and 41-47 for items 5
+and 6 of issue 11 (debconf answers, upgrades and opt-outs), on Debian 12 and 13.
 
 Each test gets a fresh root (an overlay on the cached mmdebstrap base of its distribution), drives it
 with the real apt, dpkg, debconf-set-selections and dpkg-reconfigure, and asserts outcomes: bytes,
@@ -374,7 +374,7 @@ def test_s09_remove_then_purge(root, deb, pki_set, standins, cert):
     check.done("after purge")
 
 
-# ---------------------------------------------------------------------------------------------- 21
+# ---------------------------------------------------------------------------------------------- 41
 
 def _debconf_answers(root):
     """{question: value} of `debconf-show xivo-certs`, for the host name and the key type."""
@@ -383,7 +383,7 @@ def _debconf_answers(root):
     return {question: found.get(question) for question in ("hostname", "key-type")}
 
 
-def test_s21_fleet_answers_and_generate_both_win_when_newer(root, deb):
+def test_s41_fleet_answers_and_generate_both_win_when_newer(root, deb):
     """A fleet's tool sets the answers with debconf-set-selections, then reconfigures without a
     terminal: the certificate follows them. `xivo-certs generate` changes the certificate: the
     next reconfigure shows and keeps what it made."""
@@ -424,7 +424,7 @@ def test_s21_fleet_answers_and_generate_both_win_when_newer(root, deb):
     check.done("a second debconf-set-selections")
 
 
-# ---------------------------------------------------------------------------------------------- 22
+# ---------------------------------------------------------------------------------------------- 42
 
 LEGACY_STRONG = {  # `openssl req` options of strong certificates for CN=localhost, another key type
     "rsa:4096": "-newkey rsa:4096",
@@ -433,7 +433,7 @@ LEGACY_STRONG = {  # `openssl req` options of strong certificates for CN=localho
 
 
 @pytest.mark.parametrize("key_type", sorted(LEGACY_STRONG))
-def test_s22_upgrade_keeps_a_strong_legacy_certificate_of_another_key_type(root, deb, standins,
+def test_s42_upgrade_keeps_a_strong_legacy_certificate_of_another_key_type(root, deb, standins,
                                                                            key_type):
     """Before the record no key type was chosen: the upgrade adopts a strong legacy pair whatever
     its key type, byte for byte, and the next reconfigure keeps it (debconf shows its key type)."""
@@ -456,9 +456,9 @@ def test_s22_upgrade_keeps_a_strong_legacy_certificate_of_another_key_type(root,
     check.done(f"legacy {key_type}")
 
 
-# ---------------------------------------------------------------------------------------------- 23
+# ---------------------------------------------------------------------------------------------- 43
 
-def test_s23_a_settings_typo_warns_during_the_upgrade_and_stops_the_commands(root, deb, deb_next):
+def test_s43_a_settings_typo_warns_during_the_upgrade_and_stops_the_commands(root, deb, deb_next):
     check = Check(root)
     fresh(root)
     install(root, deb, check)
@@ -480,9 +480,9 @@ def test_s23_a_settings_typo_warns_during_the_upgrade_and_stops_the_commands(roo
     check.done()
 
 
-# ---------------------------------------------------------------------------------------------- 24
+# ---------------------------------------------------------------------------------------------- 44
 
-def test_s24_status_as_a_user_says_what_it_can(root, deb):
+def test_s44_status_as_a_user_says_what_it_can(root, deb):
     check = Check(root)
     install_preseeded(root, deb, check, "pbx1.example.com")
     as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups xivo-certs status"
@@ -505,9 +505,9 @@ def test_s24_status_as_a_user_says_what_it_can(root, deb):
     check.done()
 
 
-# ---------------------------------------------------------------------------------------------- 25
+# ---------------------------------------------------------------------------------------------- 45
 
-def test_s25_with_the_state_deleted_the_default_certificate_is_still_the_packages(root, deb):
+def test_s45_with_the_state_deleted_the_default_certificate_is_still_the_packages(root, deb):
     check = Check(root)
     install_preseeded(root, deb, check, "pbx1.example.com", "ec:p256")
     before = (root.get(CERT), root.get(KEY))
@@ -526,7 +526,7 @@ def test_s25_with_the_state_deleted_the_default_certificate_is_still_the_package
     check.done()
 
 
-# ---------------------------------------------------------------------------------------------- 26
+# ---------------------------------------------------------------------------------------------- 46
 
 def _hand_made_override(root, host):
     """The seed's procedure: an override written by hand, linked into every conf.d."""
@@ -535,7 +535,7 @@ def _hand_made_override(root, host):
         root.run(f"ln -s {OVERRIDE} {d}/{LINK_NAME}")
 
 
-def test_s26_purge_keeps_a_hand_made_override_linked_and_says_where_the_pair_went(root, deb, pki_set):
+def test_s46_purge_keeps_a_hand_made_override_linked_and_says_where_the_pair_went(root, deb, pki_set):
     """The admin's pair moved (the path said), the hand-made override kept with its links; the
     next install names the backup."""
     check = Check(root)
@@ -567,7 +567,7 @@ def test_s26_purge_keeps_a_hand_made_override_linked_and_says_where_the_pair_wen
     check.done("the next install")
 
 
-def test_s27_purge_removes_relative_links_to_its_own_override(root, deb, pki_set):
+def test_s47_purge_removes_relative_links_to_its_own_override(root, deb, pki_set):
     check = Check(root)
     installed_with_admin_pair(root, deb, check, pki_set)
     relative = posixpath.join(CONFD_DIRS[0], LINK_NAME)
