@@ -7,6 +7,7 @@ names, owners and modes, parsed YAML, link targets, exit codes.  A failure names
 distribution and every difference found.
 """
 
+import json
 import posixpath
 import re
 
@@ -496,6 +497,10 @@ def test_s44_status_as_a_user_says_what_it_can(root, deb):
                f"status as a user should describe the certificate: {res.out!r}")
     check.true(f"rsa:2048, not checked ({KEY})" in res.out, f"the key line: {res.out!r}")
     check.true("problems     none" in res.out, f"no problem found in what a user can read: {res.out!r}")
+    data = json.loads(root.run(as_user + " --json", check=False).out or "{}")
+    check.eq((data.get("unreadable"), data.get("key_matches"), data.get("default"), data.get("problems")),
+             ([KEY, "/var/lib/xivo-certs"], None, True, []), "status --json as a user: unreadable, "
+             "key_matches, default, problems")
     # www-data (the daemons' group) reads the key, not the record.
     res = root.run("setpriv --reuid=33 --regid=33 --clear-groups xivo-certs status", check=False)
     check.eq((res.rc, res.err), (1, "xivo-certs: cannot read /var/lib/xivo-certs as this user: "
