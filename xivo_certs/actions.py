@@ -32,24 +32,65 @@ def _locked_change(ctx, notes, change, reason, admin_pair_problems_warn=False):
 def ensure(ctx, notes, hostname=None, key_type=None, reason="install"):
     hostname = names.normalize(hostname) if hostname else None
     _check_key_type(key_type)
+    _settings_or_defaults(ctx, notes)
 
     def change(recorded):
+        recorded = _record_answers(recorded, hostname, key_type)
         try:
             found = pair.read(ctx.paths)
         except Problem:
             if os.path.lexists(ctx.paths.cert):
                 return recorded  # an admin's file we cannot read: settle says what is wrong
+            _mention_purged_pair(ctx, notes, recorded)
             return _new_default(ctx, notes, recorded, hostname, key_type, None)
         if not pair.is_default(found, recorded):
             _say_left_alone(notes, found, recorded, hostname, reason)
             return _remember_answers(recorded, hostname, key_type)
-        reasons = pair.regeneration_reasons(found, ctx.settings, hostname, key_type)
+        unrecorded = not recorded.generated_fingerprint
+        # A key type is chosen only since the record: an unrecorded pair's is never a reason alone.
+        reasons = pair.regeneration_reasons(found, ctx.settings, hostname, None if unrecorded else key_type)
         if not reasons:
-            return recorded if recorded.generated_fingerprint else pair.adopted_state(found, recorded)
+            return pair.adopted_state(found, recorded) if unrecorded else recorded
+        if unrecorded:
+            where = files.backup(ctx.paths, ctx.owner, [ctx.paths.cert, ctx.paths.key], "unrecorded")
+            notes.say(f"backed up the certificate and key in place, never recorded, to {where}")
         return _new_default(ctx, notes, recorded, hostname or pair.hostname_of(found, recorded),
                             key_type or recorded.key_type or found.info.key_type,
-                            "; ".join(reasons), key_is_spare=bool(found.key_problem))
+                            "; ".join(reasons), key_is_spare=bool(found.key_problem) and not unrecorded)
     return _locked_change(ctx, notes, change, reason, admin_pair_problems_warn=True)
+
+
+def _settings_or_defaults(ctx, notes):
+    """ensure is how the package configures, which a typo in the settings must not stop: the
+    defaults apply, with a warning (every other command refuses bad settings)."""
+    if os.geteuid() != ctx.owner.uid:
+        return  # refuse_early refuses first: not root
+    try:
+        ctx.settings  # noqa: B018 -- loading them is the check
+    except Problem as problem:
+        notes.warn(f"warning: {problem}; the default settings apply until it is fixed")
+        ctx.settings = settings_module.defaults()
+
+
+def _record_answers(recorded, hostname, key_type):
+    """debconf's answers, as applied: debian/config tells from them which side changed since."""
+    return recorded._replace(answered_hostname=hostname or recorded.answered_hostname,
+                             answered_key_type=key_type or recorded.answered_key_type)
+
+
+def _mention_purged_pair(ctx, notes, recorded):
+    """On the first install after a purge, where the purge put the pair it found (debian/postrm)."""
+    if recorded.fingerprint:
+        return
+    try:
+        purged = sorted(n for n in os.listdir(ctx.paths.backups) if n.startswith("purged-"))
+    except OSError:
+        return
+    if purged:
+        where = os.path.join(ctx.paths.backups, purged[-1])
+        notes.say(f"the certificate and key found at the last purge are in {where}/; "
+                  f"`xivo-certs install --cert {where}/server.crt --key {where}/server.key` "
+                  "puts them back")
 
 
 def _say_left_alone(notes, found, recorded, hostname, reason):

@@ -142,10 +142,10 @@ def _record_failure(ctx, lineage, error):
     files.atomic_write(failure_path(ctx.paths), record.encode(), 0o600, ctx.owner.private)
 
 
-def status_problems(ctx):
+def status_problems(ctx, recorded):
     """What `status` reports about certbot: the enabled lineage's last failed install (none once
     one succeeded), and a cli.ini that lost its deploy-hook (an upgrade of certbot may replace it)."""
-    name = state.read(ctx.paths.state).letsencrypt_lineage
+    name = recorded.letsencrypt_lineage
     if not name:
         return []
     return _hook_line_problems(ctx, name) + _failure_problems(ctx, name)
@@ -166,7 +166,7 @@ def _failure_problems(ctx, name):
     path = failure_path(ctx.paths)
     try:
         with open(path, encoding="utf-8") as stream:
-            record = dict(line.partition("=")[::2] for line in stream.read().splitlines())
+            record = dict(line.partition("=")[::2] for line in stream.read().split("\n"))
     except FileNotFoundError:
         return []
     lineage = record.get("lineage", "")

@@ -83,7 +83,7 @@ def run(ctx, args, notes):
     # command loads what it uses (status alone needs json, the others the writing commands).
     if args.command == "status":
         from . import status
-        text, problems = status.show(ctx, args.json)
+        text, problems = status.show(ctx, args.json, notes)
         notes.out.append(text)
         return 1 if problems else 0
     if args.command == "request":

@@ -85,7 +85,7 @@ def read_record(path):
     try:
         with open(path, encoding="ascii") as record:
             words = record.read().split()
-    except (FileNotFoundError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):  # none, or not ours to read (status as a user)
         return None
     if len(words) != 3 or not words[1].isdigit() or not words[2].isdigit():
         return None

@@ -36,11 +36,26 @@ def read(paths):
 
 
 def is_default(found, recorded):
-    """Whether the package generated this certificate: as recorded, or, while nothing is recorded,
-    as the packages before the record did (self-signed, subject exactly CN=localhost)."""
+    """Whether the package generated this certificate: as recorded, or, while nothing is recorded
+    (before the record, or with the state deleted), by its shape: self-signed, and made as the
+    packages before the record made it (subject exactly CN=localhost) or as make_default does."""
     if recorded.generated_fingerprint:
         return found.info.fingerprint == recorded.generated_fingerprint
-    return found.info.self_signed and x509.subject_is_only_cn(found.certs[0], LEGACY_SUBJECT_CN)
+    if not found.info.self_signed:
+        return False
+    return (x509.subject_is_only_cn(found.certs[0], LEGACY_SUBJECT_CN)
+            or _shaped_like_generated(found))
+
+
+def _shaped_like_generated(found):
+    """What x509.self_signed makes: the subject only a CN, the first DNS name or its first label;
+    `localhost` among the DNS names; exactly the loopback addresses; not a CA."""
+    info = found.info
+    first = info.names[0] if info.names else ""
+    return (bool(first) and not info.is_ca and "localhost" in info.names
+            and sorted(info.ip_addresses) == sorted(x509.LOCAL_ADDRESSES)
+            and info.subject_cn in (first, first.split(".")[0])
+            and x509.subject_is_only_cn(found.certs[0], info.subject_cn))
 
 
 def hostname_of(found, recorded):

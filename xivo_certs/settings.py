@@ -51,6 +51,11 @@ def load(path):
     return _parse(raw, path)
 
 
+def defaults():
+    """The settings when the file holds none (what `ensure` falls back on, see actions.ensure)."""
+    return _parse(dict(DEFAULTS), None)
+
+
 def _parse(raw, path):
     return Settings(
         days=_number(raw, "days", 1, 3650, path),

@@ -12,7 +12,8 @@ _Fields = collections.namedtuple("_Fields", [
     "hostname", "key_type", "san", "generated_fingerprint", "generated_pem_sha256",
     "fingerprint", "cert_stat", "key_stat", "settings_stat", "confd_dir", "changed_at",
     "pem_sha256", "letsencrypt_lineage",
-], defaults=(None, None, (), None, None, None, None, None, None, (), None, None, None))  # one per field
+    "answered_hostname", "answered_key_type",  # debconf's answers last applied (debian/config)
+], defaults=(None, None, (), None, None, None, None, None, None, (), None, None, None, None, None))
 
 
 class State(_Fields):

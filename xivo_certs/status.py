@@ -14,15 +14,20 @@ KEY_MODE_MASK = 0o037  # group write/execute, anything for others
 def report(ctx):
     """The status object (for --json): fields of the pair, the override, `problems` and `information`."""
     paths = ctx.paths
-    result = {"cert_path": paths.cert, "key_path": paths.key, "problems": [], "information": []}
-    recorded = state.read(paths.state)
-    result["problems"] += certbot.status_problems(ctx)
+    result = {"cert_path": paths.cert, "key_path": paths.key, "problems": [], "information": [],
+              "unreadable": _unreadable_here(ctx)}
+    recorded = state.State() if paths.state_dir in result["unreadable"] else state.read(paths.state)
+    result["problems"] += certbot.status_problems(ctx, recorded)
     try:
         found = pair.read(paths)
     except Problem as problem:
         result["problems"].append(str(problem))
         return result
+    if paths.key in result["unreadable"]:
+        found = found._replace(key_problem=None)
     result.update(_describe(found, recorded))
+    if paths.key in result["unreadable"]:
+        result["key_matches"] = None
     result["problems"] += _pair_problems(ctx, found, result["default"])
     wanted = override.plan(paths, ctx.settings, found.certs)
     result["override"], override_problems = override.inspect(paths, ctx.settings, wanted)
@@ -40,6 +45,20 @@ def _served(ctx, found, result):
     result["problems"] += problems
     result["information"] += information
     return probe.answered(result["served"])
+
+
+def _unreadable_here(ctx):
+    """What only root may read (the key, the state), when status runs as another user: it says
+    what it can without them (the package's own certificate then told by its shape)."""
+    if os.geteuid() == ctx.owner.uid:
+        return []
+    paths = ctx.paths
+    unreadable = []
+    if os.path.lexists(paths.key) and not os.access(paths.key, os.R_OK):
+        unreadable.append(paths.key)
+    if os.path.isdir(paths.state_dir) and not os.access(paths.state_dir, os.R_OK | os.X_OK):
+        unreadable.append(paths.state_dir)
+    return unreadable
 
 
 def _describe(found, recorded):
@@ -116,7 +135,8 @@ def render_text(result):
             f"  names      {', '.join(result['names'] + result['ip_addresses']) or '(none)'}",
             f"  expires    {result['not_after'][:10]} ({result['days_left']} days left)",
             f"  key        {result['key_type']}, "
-            + ("matches" if result["key_matches"] else "DOES NOT MATCH") + f" ({result['key_path']})",
+            + {True: "matches", False: "DOES NOT MATCH", None: "not checked"}[result["key_matches"]]
+            + f" ({result['key_path']})",
             f"  sha256     {result['fingerprint_sha256']}",
         ]
         lines += _override_text(result["override"])
@@ -135,7 +155,12 @@ def _override_text(ov):
             f"  links      {managed} of {len(ov['links'])} in place"]
 
 
-def show(ctx, as_json):
-    """The status as text or JSON, and whether it found problems."""
+def show(ctx, as_json, notes):
+    """The status as text or JSON, and whether it found problems or could not check everything
+    (`notes` then says why, in one line)."""
     result = report(ctx)
-    return (json.dumps(result, indent=2) if as_json else render_text(result)), bool(result["problems"])
+    if result["unreadable"]:
+        notes.warn(f"cannot read {' and '.join(result['unreadable'])} as this user: "
+                   "run `xivo-certs status` as root for a full check")
+    text = json.dumps(result, indent=2) if as_json else render_text(result)
+    return text, bool(result["problems"] or result["unreadable"])

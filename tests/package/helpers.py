@@ -253,6 +253,25 @@ def install(root, deb, check, what="install"):
     return res
 
 
+def install_preseeded(root, deb, check, hostname, key_type=None):
+    """A fresh install with the debconf answers given first (debconf-set-selections)."""
+    fresh(root)
+    root.preseed(f"xivo-certs xivo-certs/hostname string {hostname}",
+                 *([f"xivo-certs xivo-certs/key-type select {key_type}"] if key_type else []))
+    return install(root, deb, check)
+
+
+def installed_with_admin_pair(root, deb, check, pki_set, kind="private"):
+    """A fresh install, then the admin's `kind` pair copied in by hand and synced: (crt, key)."""
+    fresh(root)
+    resolvable(root, ADMIN_HOST)
+    install(root, deb, check)
+    crt, key = pki_set[kind]
+    put_pair(root, crt, key, how="cp")
+    root.run("xivo-certs sync")
+    return crt, key
+
+
 def expected_verify(kind):
     return True if kind.startswith("trusted") else CA
 

@@ -1,4 +1,5 @@
-"""Scenarios 1-9 of the issue "Scenario tests in real Debian roots", on Debian 12 and 13.
+"""Scenarios 1-9 of the issue "Scenario tests in real Debian roots", and 41-47 for items 5
+and 6 of issue 11 (debconf answers, upgrades and opt-outs), on Debian 12 and 13.
 
 Each test gets a fresh root (an overlay on the cached mmdebstrap base of its distribution), drives it
 with the real apt, dpkg, debconf-set-selections and dpkg-reconfigure, and asserts outcomes: bytes,
@@ -6,6 +7,7 @@ names, owners and modes, parsed YAML, link targets, exit codes.  A failure names
 distribution and every difference found.
 """
 
+import json
 import posixpath
 import re
 
@@ -13,7 +15,8 @@ import pytest
 
 from helpers import (ADMIN_HOST, ADMIN_HOST2, Check, add_trusted_ca,
                      check_admin_installed, check_default_pair, check_no_override, check_override,
-                     check_status_ok, fresh, hook_runs, install, put_pair, resolvable)
+                     check_status_ok, fresh, hook_runs, install, install_preseeded,
+                     installed_with_admin_pair, put_pair, resolvable, status)
 from support.certs import openssl_weak_pair
 from support.facts import facts
 from support.layout import APT_HOOK, CA, CERT, CONFD_DIRS, KEY, LINK_NAME, OVERRIDE, SETTINGS, STATE, WWW_DATA
@@ -60,10 +63,7 @@ def _package_lines(output):
 
 def test_s02_preseed_then_reconfigure(root, deb):
     check = Check(root)
-    fresh(root)
-    root.preseed("xivo-certs xivo-certs/hostname string pbx1.example.com",
-                 "xivo-certs xivo-certs/key-type select ec:p384")
-    install(root, deb, check)
+    install_preseeded(root, deb, check, "pbx1.example.com", "ec:p384")
     data = check_status_ok(root, check, "after install")
     first = check_default_pair(root, check, "pbx1.example.com", "ec:p384", data)
     check_no_override(root, check)  # a default certificate covers localhost: no override
@@ -144,6 +144,11 @@ def test_s04_upgrade_regenerates_weak_default(root, deb, standins, weak, tmp_pat
     if new:
         check.true(new["fingerprint"] != old["fingerprint"], f"weak ({weak}) certificate kept")
         check.eq([r[0] for r in hook_runs(root)], ["upgrade"], "hook runs after the upgrade")
+    # Recognised by its shape alone, it is backed up before it is replaced (issue 11).
+    backups = root.glob("/var/backups/xivo-certs/*-unrecorded")
+    if check.eq(len(backups), 1, "backups of the replaced pair"):
+        check.eq((root.get(backups[0] + "/server.crt"), root.get(backups[0] + "/server.key")),
+                 (crt, key), "the backed-up pair")
     check_no_override(root, check)
     check.done(f"weak certificate: {weak}")
 
@@ -247,12 +252,7 @@ def test_s07_daemon_installed_later(root, deb, standins, pki_set, cert):
 def test_s08_revert(root, deb, pki_set):
     """The later documented revert: rm server.{key,crt}; dpkg-reconfigure xivo-certs."""
     check = Check(root)
-    fresh(root)
-    resolvable(root, ADMIN_HOST)
-    install(root, deb, check)
-    crt, key = pki_set["private"]
-    put_pair(root, crt, key, how="cp")
-    root.run("xivo-certs sync")
+    crt, key = installed_with_admin_pair(root, deb, check, pki_set)
     check_admin_installed(root, check, "private", pki_set, crt, key, "admin certificate")
     check.done("admin certificate in place")
 
@@ -373,3 +373,211 @@ def test_s09_remove_then_purge(root, deb, pki_set, standins, cert):
     show = root.run("debconf-show xivo-certs 2>/dev/null", check=False).out.strip()
     check.eq(show, "", "debconf answers left after purge")
     check.done("after purge")
+
+
+# ---------------------------------------------------------------------------------------------- 41
+
+def _debconf_answers(root):
+    """{question: value} of `debconf-show xivo-certs`, for the host name and the key type."""
+    show = root.run("debconf-show xivo-certs", check=False).out
+    found = dict(re.findall(r"^\*?\s*xivo-certs/([\w-]+):\s*(\S*)\s*$", show, re.M))
+    return {question: found.get(question) for question in ("hostname", "key-type")}
+
+
+def test_s41_fleet_answers_and_generate_both_win_when_newer(root, deb):
+    """A fleet's tool sets the answers with debconf-set-selections, then reconfigures without a
+    terminal: the certificate follows them. `xivo-certs generate` changes the certificate: the
+    next reconfigure shows and keeps what it made."""
+    check = Check(root)
+    fresh(root)
+    install(root, deb, check)
+    root.preseed("xivo-certs xivo-certs/hostname string pbx7.example.com",
+                 "xivo-certs xivo-certs/key-type select ec:p256")
+    res = root.run("dpkg-reconfigure -fnoninteractive xivo-certs", check=False)
+    check.eq(res.rc, 0, f"dpkg-reconfigure exit code: {res.output[-600:]!r}")
+    data = check_status_ok(root, check, "after the fleet's answers")
+    renamed = check_default_pair(root, check, "pbx7.example.com", "ec:p256", data)
+    state = root.state() or {}
+    check.eq((state.get("answered_hostname"), state.get("answered_key_type")),
+             ("pbx7.example.com", "ec:p256"), "state answered_hostname, answered_key_type")
+    if renamed:
+        check.eq(hook_runs(root)[-1][:3], ["reconfigure", renamed["fingerprint"], "pbx7.example.com"],
+                 "last hook run")
+    check.done("debconf-set-selections + dpkg-reconfigure -fnoninteractive")
+
+    res = root.run("xivo-certs generate --hostname manual.example.com --key-type ec:p384", check=False)
+    check.eq(res.rc, 0, f"generate exit code: {res.output[-400:]!r}")
+    before = (root.get(CERT), root.get(KEY))
+    runs = len(hook_runs(root))
+    res = root.run("dpkg-reconfigure -fnoninteractive xivo-certs", check=False)
+    check.eq(res.rc, 0, f"dpkg-reconfigure after generate: {res.output[-600:]!r}")
+    check.eq((root.get(CERT), root.get(KEY)), before, "pair bytes after generate + reconfigure")
+    check.eq(len(hook_runs(root)), runs, "hook runs of a reconfigure after generate")
+    check.eq(_debconf_answers(root), {"hostname": "manual.example.com", "key-type": "ec:p384"},
+             "debconf answers after generate + reconfigure")
+    check_default_pair(root, check, "manual.example.com", "ec:p384")
+    check.done("xivo-certs generate, then dpkg-reconfigure -fnoninteractive")
+
+    root.preseed("xivo-certs xivo-certs/hostname string pbx8.example.com")
+    res = root.run("dpkg-reconfigure -fnoninteractive xivo-certs", check=False)
+    check.eq(res.rc, 0, f"dpkg-reconfigure (second fleet answer): {res.output[-600:]!r}")
+    check_default_pair(root, check, "pbx8.example.com", "ec:p384", check_status_ok(root, check))
+    check.done("a second debconf-set-selections")
+
+
+# ---------------------------------------------------------------------------------------------- 42
+
+LEGACY_STRONG = {  # `openssl req` options of strong certificates for CN=localhost, another key type
+    "rsa:4096": "-newkey rsa:4096",
+    "ec:p256": "-newkey ec -pkeyopt ec_paramgen_curve:P-256",
+}
+
+
+@pytest.mark.parametrize("key_type", sorted(LEGACY_STRONG))
+def test_s42_upgrade_keeps_a_strong_legacy_certificate_of_another_key_type(root, deb, standins,
+                                                                           key_type):
+    """Before the record no key type was chosen: the upgrade adopts a strong legacy pair whatever
+    its key type, byte for byte, and the next reconfigure keeps it (debconf shows its key type)."""
+    check = Check(root)
+    fresh(root)
+    install(root, standins["old"], check, "stand-in 15.11")
+    root.run(f"openssl req -x509 {LEGACY_STRONG[key_type]} -nodes -days 825 -subj /CN=localhost "
+             f"-addext subjectAltName=DNS:localhost -keyout {KEY} -out {CERT} 2>/dev/null && "
+             f"chown root:www-data {CERT} {KEY} && chmod 0640 {KEY} && chmod 0644 {CERT}")
+    before = (root.get(CERT), root.get(KEY))
+    install(root, deb, check, "upgrade 15.11 -> real")
+    check.eq((root.get(CERT), root.get(KEY)), before, "pair bytes after the upgrade")
+    check.eq(root.glob("/var/backups/xivo-certs/*"), [], "backups after the upgrade")
+    data = check_status_ok(root, check, "after the upgrade")
+    check.eq((data.get("default"), data.get("key_type")), (True, key_type), "status default, key_type")
+    res = root.run("dpkg-reconfigure -fnoninteractive xivo-certs", check=False)
+    check.eq(res.rc, 0, f"dpkg-reconfigure exit code: {res.output[-600:]!r}")
+    check.eq((root.get(CERT), root.get(KEY)), before, "pair bytes after dpkg-reconfigure")
+    check.eq(_debconf_answers(root).get("key-type"), key_type, "debconf key-type after reconfigure")
+    check.done(f"legacy {key_type}")
+
+
+# ---------------------------------------------------------------------------------------------- 43
+
+def test_s43_a_settings_typo_warns_during_the_upgrade_and_stops_the_commands(root, deb, deb_next):
+    check = Check(root)
+    fresh(root)
+    install(root, deb, check)
+    root.append(SETTINGS, "renew_dayz = 10\n")
+    line = len(root.text(SETTINGS).splitlines())
+    before = (root.get(CERT), root.get(KEY))
+    res = install(root, deb_next, check, "upgrade with a typo in the settings")
+    check.true(f"xivo-certs: warning: {SETTINGS}: line {line}: expected one of" in res.output,
+               f"the upgrade should warn of the typo: {res.output[-800:]!r}")
+    status = root.run("dpkg-query -W -f '${db:Status-Abbrev}' xivo-certs", check=False).out.strip()
+    check.eq(status, "ii", "package state after the upgrade")
+    check.eq((root.get(CERT), root.get(KEY)), before, "pair bytes after the upgrade")
+    for command in ("sync", "generate", "revert"):
+        res = root.run(f"xivo-certs {command}", check=False)
+        check.eq((res.rc, res.out), (1, ""), f"`xivo-certs {command}` exit code and stdout")
+        check.true(len(res.err.splitlines()) == 1 and res.err.startswith(f"xivo-certs: {SETTINGS}: line "),
+                   f"`xivo-certs {command}` should refuse in one line naming the file: {res.err!r}")
+    check.eq((root.get(CERT), root.get(KEY)), before, "pair bytes after the refused commands")
+    check.done()
+
+
+# ---------------------------------------------------------------------------------------------- 44
+
+def test_s44_status_as_a_user_says_what_it_can(root, deb):
+    check = Check(root)
+    install_preseeded(root, deb, check, "pbx1.example.com")
+    as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups xivo-certs status"
+    for command in (as_user, as_user + " --json"):
+        res = root.run(command, check=False)
+        check.eq(res.rc, 1, f"`{command}` exit code")
+        check.eq(res.err, f"xivo-certs: cannot read {KEY} and /var/lib/xivo-certs as this user: "
+                 "run `xivo-certs status` as root for a full check\n", f"`{command}` stderr")
+    res = root.run(as_user, check=False)
+    check.true("CN=pbx1.example.com (self-signed, generated by xivo-certs)" in res.out,
+               f"status as a user should describe the certificate: {res.out!r}")
+    check.true(f"rsa:2048, not checked ({KEY})" in res.out, f"the key line: {res.out!r}")
+    check.true("problems     none" in res.out, f"no problem found in what a user can read: {res.out!r}")
+    data = json.loads(root.run(as_user + " --json", check=False).out or "{}")
+    check.eq((data.get("unreadable"), data.get("key_matches"), data.get("default"), data.get("problems")),
+             ([KEY, "/var/lib/xivo-certs"], None, True, []), "status --json as a user: unreadable, "
+             "key_matches, default, problems")
+    # www-data (the daemons' group) reads the key, not the record.
+    res = root.run("setpriv --reuid=33 --regid=33 --clear-groups xivo-certs status", check=False)
+    check.eq((res.rc, res.err), (1, "xivo-certs: cannot read /var/lib/xivo-certs as this user: "
+                                    "run `xivo-certs status` as root for a full check\n"),
+             "status as www-data: exit code and stderr")
+    check.true(f"rsa:2048, matches ({KEY})" in res.out, f"the key line as www-data: {res.out!r}")
+    check.done()
+
+
+# ---------------------------------------------------------------------------------------------- 45
+
+def test_s45_with_the_state_deleted_the_default_certificate_is_still_the_packages(root, deb):
+    check = Check(root)
+    install_preseeded(root, deb, check, "pbx1.example.com", "ec:p256")
+    before = (root.get(CERT), root.get(KEY))
+    root.run("rm -r /var/lib/xivo-certs")
+    res, data = status(root)
+    check.eq((res.rc, (data or {}).get("default")), (0, True), f"status without the state: {res.output!r}")
+    res = root.run("dpkg-reconfigure -fnoninteractive xivo-certs", check=False)
+    check.eq(res.rc, 0, f"dpkg-reconfigure exit code: {res.output[-600:]!r}")
+    check.eq((root.get(CERT), root.get(KEY)), before, "pair bytes after dpkg-reconfigure")
+    check.eq(root.glob("/var/backups/xivo-certs/*"), [], "backups")
+    check_default_pair(root, check, "pbx1.example.com", "ec:p256", check_status_ok(root, check))
+    res = root.run("apt-get purge -y xivo-certs", check=False)
+    check.eq(res.rc, 0, f"apt-get purge exit code: {res.output[-500:]!r}")
+    check.true(not root.exists(CERT) and not root.exists("/var/backups/xivo-certs"),
+               "purge should delete the package's own pair, recorded again")
+    check.done()
+
+
+# ---------------------------------------------------------------------------------------------- 46
+
+def _hand_made_override(root, host):
+    """The seed's procedure: an override written by hand, linked into every conf.d."""
+    root.write(OVERRIDE, "".join(f"{service}:\n  host: {host}\n" for service in ("auth", "dird")))
+    for d in CONFD_DIRS:
+        root.run(f"ln -s {OVERRIDE} {d}/{LINK_NAME}")
+
+
+def test_s46_purge_keeps_a_hand_made_override_linked_and_says_where_the_pair_went(root, deb, pki_set):
+    """The admin's pair moved (the path said), the hand-made override kept with its links; the
+    next install names the backup."""
+    check = Check(root)
+    fresh(root)
+    resolvable(root, ADMIN_HOST)
+    install(root, deb, check)
+    crt, key = pki_set["selfsigned"]
+    put_pair(root, crt, key, how="cp")
+    _hand_made_override(root, ADMIN_HOST)
+    root.run("xivo-certs sync", check=False)
+    override = root.get(OVERRIDE)
+    res = root.run("apt-get purge -y xivo-certs", check=False)
+    check.eq(res.rc, 0, f"apt-get purge exit code: {res.output[-500:]!r}")
+    [backup] = root.glob("/var/backups/xivo-certs/purged-*") or [None]
+    check.true(backup and f"xivo-certs: your certificate and key were moved to {backup}/" in res.output,
+               f"purge should name {backup}: {res.output[-600:]!r}")
+    if backup:
+        check.eq((root.get(backup + "/server.crt"), root.get(backup + "/server.key")), (crt, key),
+                 "the backed-up pair")
+    check.eq(root.get(OVERRIDE), override, "the hand-made override after purge")
+    for d in CONFD_DIRS:
+        link = posixpath.join(d, LINK_NAME)
+        check.eq(root.readlink(link) if root.exists(link) else None, OVERRIDE, f"{link} after purge")
+    check.done("purge")
+
+    res = install(root, deb, check, "the next install")
+    check.true(backup and f"the certificate and key found at the last purge are in {backup}/"
+               in res.output, f"the next install should name {backup}: {res.output[-600:]!r}")
+    check.done("the next install")
+
+
+def test_s47_purge_removes_relative_links_to_its_own_override(root, deb, pki_set):
+    check = Check(root)
+    installed_with_admin_pair(root, deb, check, pki_set)
+    relative = posixpath.join(CONFD_DIRS[0], LINK_NAME)
+    root.run(f"rm {relative} && ln -sr {OVERRIDE} {relative}")
+    res = root.run("apt-get purge -y xivo-certs", check=False)
+    check.eq(res.rc, 0, f"apt-get purge exit code: {res.output[-500:]!r}")
+    check_no_override(root, check)
+    check.done()

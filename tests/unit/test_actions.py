@@ -101,8 +101,10 @@ REGENERATION = ["key mismatch", "SHA-1", "RSA 1024", "no SAN", "expired", "in re
                 "other hostname", "other key type"]
 
 
-@pytest.mark.parametrize("recorded", [True, False], ids=["recorded", "legacy"])
-@pytest.mark.parametrize("case", REGENERATION)
+@pytest.mark.parametrize("case, recorded", [
+    pytest.param(case, recorded, id=f"{case}-{'recorded' if recorded else 'legacy'}")
+    for case in REGENERATION for recorded in (True, False)
+    if recorded or case != "other key type"])  # see the test after this one
 def test_ensure_regenerates_the_default_certificate(root, xc, keys, case, recorded):
     key, other = keys.distinct("rsa:2048", 2)
     options, expected_reason, cert, in_place = [], None, None, key
@@ -132,7 +134,7 @@ def test_ensure_regenerates_the_default_certificate(root, xc, keys, case, record
         root.write_state(hostname="localhost", key_type="rsa:2048", fingerprint=fingerprint(cert),
                          generated_fingerprint=fingerprint(cert),
                          generated_pem_sha256=sha256_file(root.cert))
-    old_key_bytes = root.key.read_bytes()
+    old_bytes = root.cert.read_bytes(), root.key.read_bytes()
     result = xc("ensure", "--reason", "upgrade", *options)
     assert result.code == 0, result
     assert "xivo-certs: making a new default certificate: " in result.out
@@ -145,11 +147,83 @@ def test_ensure_regenerates_the_default_certificate(root, xc, keys, case, record
     runs = root.hook_runs()
     assert len(runs) == 1
     assert_hook_env(runs[0], root, new, "upgrade", previous=fingerprint(cert) if recorded else "")
-    if case == "key mismatch":  # the key that matched no certificate is kept
+    if not recorded:  # a pair recognised by its shape alone is backed up before it is replaced
         [backup] = root.backups()
-        assert (backup / "server.key").read_bytes() == old_key_bytes
+        assert backup.name.endswith("-unrecorded")
+        assert ((backup / "server.crt").read_bytes(), (backup / "server.key").read_bytes()) == old_bytes
+        assert f"backed up the certificate and key in place, never recorded, to {backup}" in result.out
+    elif case == "key mismatch":  # the key that matched no certificate is kept
+        [backup] = root.backups()
+        assert (backup / "server.key").read_bytes() == old_bytes[1]
     else:
         assert root.backups() == []
+
+
+@pytest.mark.parametrize("key_type", ["rsa:4096", "ec:p256"])
+def test_the_upgrade_keeps_a_strong_legacy_certificate_of_another_key_type(root, xc, keys, key_type):
+    """The packages before the record offered no key type: the debconf default (rsa:2048) is no
+    reason to replace theirs. The record then holds the key type in place, which debian/config
+    shows as the answer (it differs from the one applied)."""
+    key = keys.get(key_type)
+    legacy = package_like(key)
+    root.put_pair(legacy, key)
+    before = root.cert.read_bytes(), root.key.read_bytes()
+    result = xc("ensure", "--reason", "upgrade", "--hostname", "localhost", "--key-type", "rsa:2048")
+    assert result.code == 0, result
+    assert (root.cert.read_bytes(), root.key.read_bytes()) == before
+    assert root.backups() == []
+    recorded = root.state()
+    assert recorded.generated_fingerprint == fingerprint(legacy)
+    assert (recorded.key_type, recorded.answered_key_type) == (key_type, "rsa:2048")
+
+
+def test_ensure_records_the_answers_it_applies_and_generate_leaves_them(root, xc):
+    """debian/config compares the name and key type in place with the answers last applied."""
+    assert xc("ensure", "--hostname", "PBX.example.com.", "--key-type", "ec:p256").code == 0
+    recorded = root.state()
+    assert (recorded.hostname, recorded.answered_hostname) == ("pbx.example.com", "pbx.example.com")
+    assert (recorded.key_type, recorded.answered_key_type) == ("ec:p256", "ec:p256")
+    assert xc("generate", "--hostname", "voip.example.com", "--key-type", "ec:p384").code == 0
+    recorded = root.state()
+    assert (recorded.hostname, recorded.answered_hostname) == ("voip.example.com", "pbx.example.com")
+    assert (recorded.key_type, recorded.answered_key_type) == ("ec:p384", "ec:p256")
+    assert xc("ensure").code == 0  # without answers (by hand): the last ones stay
+    assert (root.state().answered_hostname, root.state().answered_key_type) == ("pbx.example.com", "ec:p256")
+
+
+def test_with_the_state_deleted_the_default_pair_is_still_the_packages(root, xc):
+    assert xc("ensure", "--hostname", "pbx.example.com", "--key-type", "ec:p256").code == 0
+    before = root.cert.read_bytes(), root.key.read_bytes()
+    for name in os.listdir(root.paths.state_dir):
+        os.unlink(os.path.join(root.paths.state_dir, name))
+    os.rmdir(root.paths.state_dir)
+    status = xc("status", "--json")
+    assert status.code == 0, status
+    assert '"default": true' in status.out
+    assert xc("ensure", "--hostname", "pbx.example.com", "--key-type", "ec:p256").code == 0
+    assert (root.cert.read_bytes(), root.key.read_bytes()) == before
+    assert root.state().generated_fingerprint == fingerprint(root.certs()[0])
+    assert root.backups() == []
+    os.unlink(root.paths.state)
+    result = xc("generate", "--hostname", "voip.example.com")  # no --force: it is the package's
+    assert result.code == 0, result
+    assert dns_names(root.certs()[0])[0] == "voip.example.com"
+
+
+def test_the_first_install_after_a_purge_says_where_the_purged_pair_is(root, xc, keys):
+    older, newer = (root.paths.backups + "/purged-20260101-000000",
+                    root.paths.backups + "/purged-20260202-000000")
+    for directory in (older, newer):
+        os.makedirs(directory)
+    result = xc("ensure", "--reason", "install")
+    assert result.code == 0, result
+    assert (f"xivo-certs: the certificate and key found at the last purge are in {newer}/; "
+            f"`xivo-certs install --cert {newer}/server.crt --key {newer}/server.key` puts them back"
+            ) in result.out.splitlines()
+    assert older not in result.out
+    os.unlink(root.cert)
+    os.unlink(root.key)
+    assert "purge" not in xc("ensure").out  # installed since: no longer news
 
 
 def test_ensure_leaves_an_admin_certificate_byte_for_byte_and_says_so(root, xc, ordinary_ca, issued):

@@ -81,6 +81,32 @@ def test_before_any_record_a_self_signed_cn_localhost_is_the_default(root, keys,
     assert not pair.is_default(found_for(root, legacy, key), State(generated_fingerprint="00" * 32))
 
 
+def test_before_any_record_a_certificate_shaped_as_generated_is_the_default(root, keys):
+    """With the state deleted, the package's own certificate for another name is still its own:
+    what make_default makes (the subject only the CN, localhost and the loopback addresses)."""
+    key = keys.get("rsa:2048")
+    long_name = "a" * 60 + ".example.test"
+    for cert in (package_like(key, "pbx.example.test"),
+                 package_like(key, long_name, cn=long_name.split(".")[0]),
+                 package_like(key, "pbx.example.test", dns=("pbx.example.test", "extra.example.test",
+                                                            "localhost"))):
+        assert pair.is_default(found_for(root, cert, key), State())
+    admins = [
+        make_cert(key, name("pbx.example.test", "ACME"), dns=("pbx.example.test", "localhost"),
+                  ips=("127.0.0.1", "::1")),  # an organisation in the subject
+        make_cert(key, name("pbx.example.test"), dns=("pbx.example.test", "localhost")),  # no IPs
+        make_cert(key, name("pbx.example.test"), dns=("pbx.example.test",), ips=("127.0.0.1", "::1")),
+        make_cert(key, name("other.example.test"), dns=("pbx.example.test", "localhost"),
+                  ips=("127.0.0.1", "::1")),  # the CN is not the first name
+        make_cert(key, name("pbx.example.test"), ca=True, dns=("pbx.example.test", "localhost"),
+                  ips=("127.0.0.1", "::1")),  # a CA (plain `openssl req -x509`)
+    ]
+    for cert in admins:
+        assert not pair.is_default(found_for(root, cert, key), State()), cert.subject
+    generated = package_like(key, "pbx.example.test")
+    assert not pair.is_default(found_for(root, generated, key), State(generated_fingerprint="00" * 32))
+
+
 def test_hostname_of(root, keys):
     key = keys.get("rsa:2048")
     found = found_for(root, package_like(key, "pbx.example.test"), key)

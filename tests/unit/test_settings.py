@@ -84,11 +84,26 @@ def test_an_unreadable_settings_file_is_a_problem(tmp_path):
         settings.load(str(path))
 
 
-def test_the_command_refuses_bad_settings_and_changes_nothing(root, xc, keys):
+@pytest.mark.parametrize("command", [["generate"], ["sync"], ["revert"], ["renew"]])
+def test_the_commands_refuse_bad_settings_and_change_nothing(root, xc, keys, command):
     settings_file = root / "etc/xivo-certs/xivo-certs.conf"
     settings_file.write_text("days = forever\n")
-    assert refusal_line(root, xc, "ensure") == (
+    assert refusal_line(root, xc, *command) == (
         f"xivo-certs: {settings_file}: days must be a whole number from 1 to 3650, not 'forever'")
+
+
+def test_ensure_as_the_package_configures_warns_of_bad_settings_and_applies_the_defaults(root, xc):
+    """A typo must not leave the package unconfigured: postinst's `ensure` says it and goes on."""
+    settings_file = root / "etc/xivo-certs/xivo-certs.conf"
+    settings_file.write_text("days = 90\nrenew_dayz = 10\n")
+    result = xc("ensure", "--reason", "upgrade", "--hooks-nonfatal")
+    assert result.code == 0, result
+    assert result.err.splitlines()[0] == (
+        f"xivo-certs: warning: {settings_file}: line 2: expected one of "
+        f"{', '.join(settings.DEFAULTS)} as `key = value`; the default settings apply until it is fixed")
+    cert = root.certs()[0]
+    assert (cert.not_valid_after - cert.not_valid_before).days == 825  # the default, not 90
+    assert xc("sync").code == 1  # the other commands still refuse them
 
 
 def test_days_and_services_settings_shape_what_is_written(root, xc, ordinary_ca, issued):
