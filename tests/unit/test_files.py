@@ -6,7 +6,6 @@ import os
 import re
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from support.certs import load_certs, package_like, pem
 from support.command import environment as command_env
 from support.facts import fingerprint
 from support.layout import COMMAND, PYTHON
+from support.locks import blocked_or_done
 from support.owners import AS_ROOT, GID, OWNER, UID, WWW_DATA
 from xc_testlib import refusal_line
 
@@ -425,27 +425,13 @@ def test_a_second_command_waits_for_the_lock(root, keys):
         assert owner_mode(root.paths.lock) == (UID, GID, 0o600)
         waiting = subprocess.Popen([PYTHON, COMMAND, "--root", str(root), "sync"], env=command_env(),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        # an event, not a time: the kernel lists sync as a waiter on the lock (/proc/locks, "->")
-        inode = os.stat(root.paths.lock).st_ino
-        while not waits_on_flock(waiting.pid, inode):
-            assert waiting.poll() is None, "sync did not wait for the lock"
-            time.sleep(0.01)
+        # an event, not a time: the kernel lists sync as a waiter on the lock
+        assert blocked_or_done(waiting, root.paths.lock) == "blocked", "sync did not wait for the lock"
         assert root.state().fingerprint is None
     out, err = waiting.communicate(timeout=30)
     assert waiting.returncode == 0, err
     assert root.state().fingerprint == fingerprint(cert)
     assert len(root.hook_runs()) == 1
-
-
-def waits_on_flock(pid, inode):
-    """Whether process `pid` is blocked in flock(2) on the file `inode` (a "->" line of /proc/locks)."""
-    with open("/proc/locks", encoding="ascii") as locks:
-        for line in locks:
-            fields = line.split()
-            if len(fields) > 5 and fields[1] == "->" and fields[2] == "FLOCK" and \
-                    fields[5] == str(pid) and fields[6].rsplit(":", 1)[-1] == str(inode):
-                return True
-    return False
 
 
 def test_a_lock_file_with_another_name_is_set_aside(root, tmp_path):
