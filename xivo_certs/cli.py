@@ -83,8 +83,11 @@ def printable(text):
     bidi controls): a name in a certificate is anyone's choice. Its lines stay lines."""
     if text.isprintable():
         return text
-    return "\n".join("".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                              for c in line) for line in text.split("\n"))
+    return "\n".join(map(_escaped, text.split("\n")))
+
+
+def _escaped(line):
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in line)
 
 
 def run(ctx, args, notes):

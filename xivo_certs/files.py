@@ -95,16 +95,17 @@ UNTRUSTED_PREFIX = "untrusted-"
 def _set_aside_untrusted(dir_fd, owner):
     """Rename what root did not make alone, once the directory is root's: entries of another
     owner (a user's `lock` held locked would hang every command; a user's `state` would be
-    believed) and files with other hard links. Root's files wider than 0600 are narrowed."""
+    believed), files with other hard links, and what is neither a file nor a directory (a
+    `pending` symlink would become the state). Root's files wider than 0600 are narrowed."""
     for name in os.listdir(dir_fd):
         if name.startswith(UNTRUSTED_PREFIX):
             continue
         info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-        is_dir = stat.S_ISDIR(info.st_mode)
-        if info.st_uid != owner.uid or (not is_dir and info.st_nlink != 1):
+        is_file = stat.S_ISREG(info.st_mode) and info.st_nlink == 1
+        if info.st_uid != owner.uid or not (is_file or stat.S_ISDIR(info.st_mode)):
             os.rename(name, f"{UNTRUSTED_PREFIX}{name}.{info.st_ino}", src_dir_fd=dir_fd,
                       dst_dir_fd=dir_fd)
-        elif stat.S_ISREG(info.st_mode) and info.st_mode & 0o077:
+        elif is_file and info.st_mode & 0o077:
             os.chmod(name, stat.S_IMODE(info.st_mode) & 0o700, dir_fd=dir_fd)
 
 

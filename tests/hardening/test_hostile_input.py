@@ -480,7 +480,7 @@ def test_a_users_state_in_an_open_state_directory_is_not_believed(tmp_path):
     ca = make_ca()
     admin = AdminPair(tmp_path / "in", "admin", ("pbx.example.com",), issuer=ca, chain=[ca.cert])
     root.run(*admin.install_args(), check=0)
-    open_state_dir_with(root, "state", f"hostname=pbx.example.com\ngenerated_fingerprint={admin.fingerprint}\n")
+    open_state_dir_with(root, "state", f"generated_fingerprint={admin.fingerprint}\n")
     result = root.run("ensure", "--hostname", "other.example.com")
     assert result.returncode == 0, result.stderr
     assert root.cert.read_bytes() == admin.pem and root.key.read_bytes() == admin.key_bytes

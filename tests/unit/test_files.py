@@ -91,8 +91,8 @@ def test_ensure_private_dir_creates_and_narrows(tmp_path):
 
 
 def test_ensure_private_dir_sets_aside_what_root_did_not_make_alone(tmp_path):
-    """A state directory found open: a file with a second name elsewhere is not the state's own
-    (root's files wider than 0600 are narrowed, directories are kept)."""
+    """A state directory found open: a file with a second name elsewhere, a symlink, are not the
+    state's own (root's files wider than 0600 are narrowed, directories are kept)."""
     path = tmp_path / "state-dir"
     path.mkdir(mode=0o777)
     path.chmod(0o777)
@@ -102,10 +102,11 @@ def test_ensure_private_dir_sets_aside_what_root_did_not_make_alone(tmp_path):
     (path / "hooks-due").write_text("x y\n")
     (path / "hooks-due").chmod(0o644)
     (path / "sub").mkdir()
+    (path / "pending").symlink_to(outside)  # recover would rename it to the state
     files.ensure_private_dir(str(path), OWNER)
     assert owner_mode(path) == (UID, GID, 0o700)
-    set_aside = [name for name in os.listdir(path) if name.startswith("untrusted-state.")]
-    assert sorted(os.listdir(path)) == sorted(["hooks-due", "sub"] + set_aside) and len(set_aside) == 1
+    set_aside = [n for n in os.listdir(path) if n.startswith(("untrusted-state.", "untrusted-pending."))]
+    assert sorted(os.listdir(path)) == sorted(["hooks-due", "sub"] + set_aside) and len(set_aside) == 2
     assert owner_mode(path / "hooks-due") == (UID, GID, 0o600)
     assert outside.read_text() == "not the state\n" and os.stat(outside).st_mode & 0o777 == 0o644
     files.ensure_private_dir(str(path), OWNER)  # what is set aside stays as it is
