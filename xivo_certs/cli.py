@@ -63,7 +63,7 @@ def parse(argv):
 def show(notes):
     """Print what the command had to say, and forget it. Output stdout cannot take (closed, or on
     a full disk) is lost: stderr says so, stdout is detached and the command will exit 1."""
-    out, err = list(notes.out), list(notes.err)
+    out, err = [printable(text) for text in notes.out], [printable(text) for text in notes.err]
     notes.out.clear()
     notes.err.clear()
     try:
@@ -76,6 +76,18 @@ def show(notes):
         notes.output_lost = True
     for line in err:
         print(line, file=sys.stderr)
+
+
+def printable(text):
+    """`text` with what a terminal would obey escaped (C0 and C1 controls, DEL, line separators,
+    bidi controls): a name in a certificate is anyone's choice. Its lines stay lines."""
+    if text.isprintable():
+        return text
+    return "\n".join(map(_escaped, text.split("\n")))
+
+
+def _escaped(line):
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in line)
 
 
 def run(ctx, args, notes):

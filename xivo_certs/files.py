@@ -54,15 +54,84 @@ def stat_stamp(path):
     return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
 
 
+def make_dirs(path, mode, parents_mode=0o755):
+    """Create the directory `path` (and its missing parents) with exactly these modes, whatever
+    the umask: under umask 077 os.makedirs makes them 0700, and www-data no longer reaches the key."""
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(path)
+    if parent != path:
+        make_dirs(parent, parents_mode, parents_mode)
+    try:
+        os.mkdir(path, PRIVATE_DIR_MODE)  # born narrow, then given its mode
+    except FileExistsError:
+        return
+    os.chmod(path, mode)
+
+
 def ensure_private_dir(path, owner):
-    """A root-only directory (state, backups), created if missing and narrowed if it was wider."""
-    os.makedirs(path, mode=PRIVATE_DIR_MODE, exist_ok=True)
-    info = os.lstat(path)
-    if not stat.S_ISDIR(info.st_mode):
-        raise Problem("is not a directory", path)
-    if info.st_uid != owner.uid or stat.S_IMODE(info.st_mode) != PRIVATE_DIR_MODE:
-        os.chown(path, *owner.private, follow_symlinks=False)
-        os.chmod(path, PRIVATE_DIR_MODE)
+    """A root-only directory (state, backups), created if missing and narrowed if it was wider;
+    what was put in it by others while it was open is set aside (see _set_aside_untrusted)."""
+    make_dirs(path, PRIVATE_DIR_MODE)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise Problem("is not a directory", path)
+        raise
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != owner.uid or stat.S_IMODE(info.st_mode) != PRIVATE_DIR_MODE:
+            os.fchown(fd, *owner.private)  # first: its former owner can chmod it no more
+            os.fchmod(fd, PRIVATE_DIR_MODE)
+        _set_aside_untrusted(fd, owner)
+    finally:
+        os.close(fd)
+
+
+UNTRUSTED_PREFIX = "untrusted-"
+
+
+def _set_aside_untrusted(dir_fd, owner):
+    """Rename what root did not make alone, once the directory is root's: entries of another
+    owner (a user's `lock` held locked would hang every command; a user's `state` would be
+    believed), files with other hard links, and what is neither a file nor a directory (a
+    `pending` symlink would become the state). Root's files wider than 0600 are narrowed."""
+    for name in os.listdir(dir_fd):
+        if name.startswith(UNTRUSTED_PREFIX):
+            continue
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        is_file = stat.S_ISREG(info.st_mode) and info.st_nlink == 1
+        if info.st_uid != owner.uid or not (is_file or stat.S_ISDIR(info.st_mode)):
+            os.rename(name, f"{UNTRUSTED_PREFIX}{name}.{info.st_ino}", src_dir_fd=dir_fd,
+                      dst_dir_fd=dir_fd)
+        elif is_file and info.st_mode & 0o077:
+            os.chmod(name, stat.S_IMODE(info.st_mode) & 0o700, dir_fd=dir_fd)
+
+
+def read_private(path, uid):
+    """The bytes of one of root's own files (the state): refused unless a regular file of
+    `uid`'s, with no access for others and one link; None when there is none."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise Problem(_describe(error, False), path)
+    try:
+        check_private(os.fstat(fd), path, uid)
+        with os.fdopen(os.dup(fd), "rb") as stream:
+            return stream.read(MAX_INPUT)
+    finally:
+        os.close(fd)
+
+
+def check_private(info, path, uid):
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077 \
+            or info.st_nlink != 1:
+        raise Problem(f"must be a regular file of uid {uid}, mode 0600 at most, with one "
+                      f"link (it has uid {info.st_uid}, mode {stat.S_IMODE(info.st_mode):04o}, "
+                      f"{info.st_nlink} links); xivo-certs does not trust it", path)
 
 
 def write_new(path, data, mode, ids):
@@ -128,6 +197,9 @@ def normalize_modes(paths, owner):
             raise
         try:
             info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode) and info.st_nlink != 1:
+                raise Problem(f"has {info.st_nlink} hard links: its mode would change for the "
+                              "other names too; xivo-certs leaves it alone (copy it instead)", path)
             if stat.S_ISREG(info.st_mode) and (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) \
                     != (*owner.shared, mode):
                 os.fchmod(fd, mode & 0o600)  # never wider than the target while the group changes
@@ -168,6 +240,7 @@ def locked(paths, owner):
     fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     lock = os.fdopen(fd, "rb", buffering=0)
     try:
+        check_private(os.fstat(fd), paths.lock, owner.uid)
         fcntl.flock(fd, fcntl.LOCK_EX)
     except BaseException:
         lock.close()

@@ -29,7 +29,10 @@ def _label(label):
     if not label:
         raise ValueError("empty label")
     if not label.isascii():
-        label = label.encode("idna").decode("ascii")
+        encoded = label.encode("idna").decode("ascii")
+        if not encoded.startswith("xn--"):  # nameprep mapped it to ASCII: U+212A is a "k"
+            raise ValueError(f"label {label!r} is a look-alike of the ASCII label {encoded!r}")
+        label = encoded
     label = label.lower()
     if not LABEL.match(label):
         raise ValueError(f"label {label!r} must be 1-63 letters, digits or inner hyphens")
@@ -46,9 +49,16 @@ def is_host_name(name):
     """Whether `name` is a host name in A-label form; case does not matter (RFC 4343), as some
     CAs keep the case a name was asked in."""
     try:
-        return normalize(name) == name.lower()
+        return name.isascii() and normalize(name) == name.lower()
     except Problem:
         return False
+
+
+def check_printable(text, what, path=None):
+    """Refuse `text` (a name a certificate holds) when it holds a character that is not
+    printable: control characters (C0, C1, DEL), line separators, bidi controls."""
+    if not text.isprintable():
+        raise Problem(f"the certificate's {what} {_show(text)} holds control characters", path)
 
 
 def covers(pattern, host):

@@ -1,6 +1,7 @@
 """The state file: plain `key=value` lines, so POSIX sh (debconf config, postrm) can read it too."""
 
 import collections
+import os
 
 from . import files
 
@@ -31,16 +32,17 @@ KEYS = State._fields
 
 
 def read(path):
-    """The recorded state (unknown keys ignored); an empty one when there is none."""
-    try:
-        with open(path, encoding="utf-8") as stream:
-            lines = stream.read().splitlines()
-    except FileNotFoundError:
+    """The recorded state (unknown keys, and values no state holds, ignored); an empty one when
+    there is none. Only a file of this process's user, mode 0600, one link, is believed."""
+    data = files.read_private(path, os.geteuid())
+    if data is None:
         return State()
     values: dict = {}
-    for line in lines:
+    # "\n" only: str.splitlines would also split on "\r", "\v", U+2028..., which a conf.d
+    # path can hold, and the rest of that path would be read as a line of its own
+    for line in data.decode("utf-8", errors="replace").split("\n"):
         key, sep, value = line.partition("=")
-        if not sep or key not in KEYS:
+        if not sep or key not in KEYS or not storable(value):
             continue
         if key in LIST_KEYS:
             values[key] = values.get(key, ()) + (value,)
@@ -54,9 +56,15 @@ def render(state):
     for key in KEYS:
         value = getattr(state, key)
         for item in (value if key in LIST_KEYS else (value,)):
-            if item is not None and "\n" not in item:
+            if item is not None and storable(item):
                 lines.append(f"{key}={item}")
     return "\n".join(lines) + "\n"
+
+
+def storable(value):
+    """Whether a value can be a line's: no control characters (C0, C1, DEL), no line or
+    paragraph separators, no bidi controls."""
+    return value.isprintable()
 
 
 def write(paths, owner, state):
@@ -69,4 +77,4 @@ def current_stamps(paths, confd_globs):
     stamps of the pair and the settings, and the conf.d directories."""
     return {"cert_stat": files.stat_stamp(paths.cert), "key_stat": files.stat_stamp(paths.key),
             "settings_stat": files.stat_stamp(paths.settings),
-            "confd_dir": tuple(paths.confd_dirs(confd_globs))}
+            "confd_dir": tuple(d for d in paths.confd_dirs(confd_globs) if storable(d))}

@@ -82,6 +82,8 @@ def _pair_problems(ctx, found, default):
         problems.append(f"{ctx.paths.cert}: expires in {found.info.days_left()} days")
     problems += [f"{ctx.paths.cert}: {weakness}" for weakness in certinfo.weaknesses(found.info)]
     problems += _mode_problems(ctx.paths, ctx.owner)
+    problems += _link_problems(ctx.paths)
+    problems += _directory_problems(ctx.paths, ctx.owner)
     return problems
 
 
@@ -95,6 +97,44 @@ def _mode_problems(paths, owner):
         return [f"{paths.key}: readable beyond root:www-data (mode {stat.S_IMODE(info.st_mode):04o}, "
                 f"uid {info.st_uid}, gid {info.st_gid}); `xivo-certs sync` fixes it"]
     return []
+
+
+def _link_problems(paths):
+    """A file of the pair with other hard links: fixing its mode would change theirs too."""
+    problems = []
+    for path in (paths.key, paths.cert):
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_nlink != 1:
+            problems.append(f"{path}: has {info.st_nlink} hard links; xivo-certs fixes no mode "
+                            "through it: replace it by a copy")
+    return problems
+
+
+def _directory_problems(paths, owner):
+    """The directories from the root down to the pair: root's, writable by root alone (whoever
+    can write one can swap the key), and open to www-data (the daemons read the key as it)."""
+    problems = []
+    for directory in _pair_directories(paths):
+        info = os.stat(directory)
+        mode = stat.S_IMODE(info.st_mode)
+        if info.st_uid != owner.uid or mode & 0o022:
+            problems.append(f"{directory}: writable by others than root (mode {mode:04o}, uid "
+                            f"{info.st_uid}); whoever can write it can replace the key")
+        if not (mode & 0o001 or (mode & 0o010 and info.st_gid == owner.www_data_gid)):
+            problems.append(f"{directory}: www-data cannot go through it to the key (mode "
+                            f"{mode:04o}); the daemons cannot read the pair: chmod 0755 it")
+    return problems
+
+
+def _pair_directories(paths):
+    """The pair's directory and its parents, up to (not including) the root."""
+    directory = os.path.dirname(paths.key)
+    while len(directory) > len(paths.root) and directory.startswith(paths.root):
+        yield directory
+        directory = os.path.dirname(directory)
 
 
 def _information(ctx, found, recorded, default, wanted, restart_known=False):

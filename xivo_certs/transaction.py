@@ -7,12 +7,12 @@ committed change and drops an uncommitted one.
 
 import os
 
-from .files import CERT_MODE, KEY_MODE, NEW_SUFFIX, atomic_write, fsync_dir, remove, write_new
+from .files import CERT_MODE, KEY_MODE, NEW_SUFFIX, atomic_write, fsync_dir, make_dirs, remove, write_new
 
 
 def write_pair(paths, owner, key_pem, cert_pem, new_state_text):
     """Replace key and certificate together with the state that describes them."""
-    os.makedirs(os.path.dirname(paths.cert), mode=0o755, exist_ok=True)
+    make_dirs(os.path.dirname(paths.cert), 0o755)
     discard_uncommitted(paths)
     try:
         write_new(paths.key + NEW_SUFFIX, key_pem, KEY_MODE, owner.shared)

@@ -66,6 +66,8 @@ def leaf(cert, path):
     if info.primary_name is None:
         raise Problem("the certificate names no DNS host name the daemons can connect to "
                       "(only wildcards or IP addresses)", path)
+    for what, text in (("subject CN", info.subject_cn), ("issuer CN", info.issuer_cn)):
+        names.check_printable(text, what, path)
     for name in info.names:
         if not names.is_host_name(name.removeprefix("*.")):
             raise Problem(f"the certificate holds {name!r}, which is not a DNS host name", path)

@@ -12,10 +12,14 @@ Then `sync` (what runs after every apt run) must succeed and leave everything co
 `*.xivo-certs-new` file, no `pending`, the pair old or new with a matching key and the table's
 modes, the state recording it, the override and links matching it.
 
-The delays are stratified over [0, 1.1 x the operation's measured duration]; a run that ends before
-its kill is checked like the others, then tried again (up to 4 times) with the duration estimate
-moved toward what it took and the delay halved each time, so that a run slower or faster than the
-estimate is still killed mid-way. The kills must fall on both sides of the commit.
+Two kills of each operation are aimed at events, not times, so that the kills fall on both sides
+of the commit whatever the machine's speed (a first run on a fresh machine, with cold caches, once
+failed the time-based check): one right after the command started (before the commit), one once a
+hook announced it runs (after the change was recorded, the hooks owed). The others are spread in
+time: their delays are stratified over [0, 1.1 x the operation's duration measured on warm runs];
+a run that ends before its kill is checked like the others, then tried again (up to 4 times) with
+the duration estimate moved toward what it took and the delay halved each time. Which side of the
+commit a time-based kill falls on is counted, never asserted.
 
 XIVO_CERTS_CRASH_RUNS sets the number of runs (default 24; the full run is 200 or more).
 """
@@ -40,6 +44,16 @@ RUNS = int(os.environ.get("XIVO_CERTS_CRASH_RUNS", "24"))
 WORKERS = 2
 OPERATIONS = ("generate", "install", "revert", "sync")
 UNCHANGED = "killed before the commit, or sync before its hooks (pair unchanged)"
+HOOKS_OWED = "killed after the change was recorded, before the hooks ended (hooks owed)"
+AT_START, IN_HOOKS = "at-start", "in-hooks"  # the events the kills are aimed at, besides times
+EVENT_OUTCOMES = {AT_START: UNCHANGED, IN_HOOKS: HOOKS_OWED}
+PAUSING_HOOK = """#!/bin/sh
+# Announces that the hooks run, then waits to be killed (only when the test asks for it).
+[ -e "$XIVO_CERTS_ROOT/pause-in-hooks" ] || exit 0
+rm -f "$XIVO_CERTS_ROOT/pause-in-hooks"
+: > "$XIVO_CERTS_ROOT/in-hooks"
+exec sleep 600
+"""
 SEED = int(os.environ.get("XIVO_CERTS_CRASH_SEED", str(int(time.time()))))
 
 
@@ -49,6 +63,9 @@ class Worker:
     def __init__(self, base, number, rng):
         self.rng = rng
         self.root = make_root(base / f"root{number}")
+        hook = self.root / "etc/xivo-certs/hooks.d/00-pause"
+        hook.write_text(PAUSING_HOOK)
+        os.chmod(hook, 0o755)
         ca = make_ca()
         inputs = base / f"in{number}"
         self.admins = [
@@ -60,6 +77,7 @@ class Worker:
         self.root.run("generate", "--key-type", "ec:p256", check=0)
         self.durations = {}
         self.outcomes = collections.Counter()
+        self.event_outcomes = []  # (event, operation, outcome) of the kills aimed at events
         self.finished_first = 0  # runs that ended before their kill (checked, then tried again)
 
     # --- what the pair is -------------------------------------------------------------
@@ -111,29 +129,34 @@ class Worker:
                     (time.monotonic() - started) / rounds
             check_consistent(self.root)
 
-    def crash(self, operation, fraction):
+    def crash(self, operation, when):
+        """Run `operation` and kill it `when`: a fraction of its duration, or an event (AT_START,
+        IN_HOOKS); check what the kill left, then repair. Whether it was killed (not ended first)."""
         argv, admin = self.prepare(operation)
         old_cert, old_key = self.current()
         old_was_default = self.is_default()
-        delay = fraction * self.durations[operation] * 1.1
+        if when == IN_HOOKS:
+            (self.root / "pause-in-hooks").touch()
         started = time.monotonic()
         process = self.root.popen(*argv)
+        self.wait_for(process, operation, when)
         try:
-            process.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         elapsed = time.monotonic() - started
         process.communicate()
         finished = process.returncode == 0  # (it may also have ended just before the kill)
         assert finished or process.returncode == -signal.SIGKILL, process.returncode
         moment = self.check_after_kill(operation, old_cert, old_key, old_was_default, admin)
-        if finished:  # too late: aim the next delays at the durations seen lately
+        for marker in ("pause-in-hooks", "in-hooks"):
+            (self.root / marker).unlink(missing_ok=True)
+        if finished and isinstance(when, float):  # too late: aim at the durations seen lately
             self.durations[operation] = (self.durations[operation] + elapsed) / 2
             self.finished_first += 1
-        else:
+        elif isinstance(when, str):
+            self.event_outcomes.append((when, operation, None if finished else moment))
+        if not finished:
             self.outcomes[moment] += 1
         result = self.root.run("sync")
         assert result.returncode == 0, f"repairing sync: exit {result.returncode}\n{result.stderr}"
@@ -145,6 +168,18 @@ class Worker:
             assert self.is_default(), "the new pair is not the default one"
         assert cert == old_cert or key != old_key, "new certificate with the old key"
         return not finished
+
+    def wait_for(self, process, operation, when):
+        """Return at the moment to kill: right away (AT_START), once a hook announced it runs or
+        the command ended (IN_HOOKS), or after the delay (a fraction of the duration)."""
+        if when == IN_HOOKS:
+            while process.poll() is None and not (self.root / "in-hooks").exists():
+                time.sleep(0.002)  # a poll interval: where the kill lands does not depend on it
+        elif when != AT_START:
+            try:
+                process.wait(timeout=when * self.durations[operation] * 1.1)
+            except subprocess.TimeoutExpired:
+                pass
 
     def check_after_kill(self, operation, old_cert, old_key, old_was_default, admin):
         root = self.root
@@ -169,7 +204,7 @@ class Worker:
         if committing:
             return "killed inside the commit (pending there; next command finishes it)"
         if os.path.exists(root.paths.hooks_due):
-            return "killed after the change was recorded, before the hooks ended (hooks owed)"
+            return HOOKS_OWED
         if cert_bytes == old_cert and key_bytes == old_key:
             return UNCHANGED
         return "killed after the hooks (new pair in place)"
@@ -192,6 +227,9 @@ def test_kill_minus_nine_at_any_instant(tmp_path):
         worker.calibrate()
     # stratified delays: run i of an operation falls in slice i of [0, 1.1 x its mean duration]
     plan = collections.defaultdict(list)
+    events = [(operation, event) for event in EVENT_OUTCOMES for operation in OPERATIONS]
+    for number, (operation, event) in enumerate(events):
+        plan[number % WORKERS].append((operation, event))
     per_operation = collections.Counter()
     for number in range(RUNS):
         operation = OPERATIONS[number % len(OPERATIONS)]
@@ -200,16 +238,21 @@ def test_kill_minus_nine_at_any_instant(tmp_path):
     errors = []
 
     def work(worker, runs):
+        when = None
         try:
             for operation, index in runs:
+                if isinstance(index, str):
+                    when = index
+                    worker.crash(operation, when)
+                    continue
                 # A run that ended before its kill is tried again, aimed earlier each time: the
                 # kill then lands inside a run however much its duration varies from the estimate.
                 for attempt in range(4):
-                    fraction = (index + worker.rng.random()) / per_operation[operation] / 2 ** attempt
-                    if worker.crash(operation, fraction):
+                    when = (index + worker.rng.random()) / per_operation[operation] / 2 ** attempt
+                    if worker.crash(operation, when):
                         break
         except BaseException as error:  # reported by the main thread
-            errors.append((operation, fraction, error))
+            errors.append((operation, when, error))
 
     threads = [threading.Thread(target=work, args=(w, plan[n])) for n, w in enumerate(workers)]
     for thread in threads:
@@ -217,20 +260,21 @@ def test_kill_minus_nine_at_any_instant(tmp_path):
     for thread in threads:
         thread.join()
     outcomes = sum((w.outcomes for w in workers), collections.Counter())
-    print(f"\ncrash runs: {RUNS} (seed {SEED}); per operation {dict(per_operation)}; "
+    print(f"\ncrash runs: {RUNS} timed and {len(events)} aimed at events (seed {SEED}); "
+          f"timed per operation {dict(per_operation)}; "
           f"durations {[{k: round(v, 2) for k, v in w.durations.items()} for w in workers]}")
     for outcome, count in sorted(outcomes.items()):
         print(f"  {outcome}: {count}")
     print(f"  (and {sum(w.finished_first for w in workers)} runs that ended before their kill, "
           "checked and tried again)")
     if errors:
-        operation, fraction, error = errors[0]
+        operation, when, error = errors[0]
         trace = "".join(traceback.format_exception(error))
-        raise AssertionError(f"{operation} killed at {fraction:.2f} of its run: {error!r}\n{trace}")
-    # The kills must fall on both sides of the commit, or the delays missed what matters.
-    unchanged = outcomes[UNCHANGED]
-    assert unchanged and sum(outcomes.values()) > unchanged, \
-        f"every kill fell on the same side of the commit: {dict(outcomes)}"
+        raise AssertionError(f"{operation} killed at {when} of its run: {error!r}\n{trace}")
+    # The kills aimed at events fell where they were aimed: on both sides of the commit.
+    events = [(event, operation, outcome) for w in workers for event, operation, outcome in w.event_outcomes]
+    assert sorted(events) == sorted((event, operation, EVENT_OUTCOMES[event])
+                                    for operation in OPERATIONS for event in EVENT_OUTCOMES), events
 
 
 KILLER_HOOK = """#!/bin/sh

@@ -6,6 +6,7 @@ its links and ca.crt are all in place and part of the before/after snapshot.
 """
 
 import datetime
+import fcntl
 import os
 import subprocess
 
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from hardening_lib import SECRET, AdminPair, make_ca, make_cert, make_root, new_key
 from support.asserts import one_line
 from support.certs import cert_pem, key_pem, now
+from support.locks import blocked_or_done
 from support.snapshots import diff as snapshot_diff, snapshot
 from xivo_certs import state as state_module
 
@@ -426,3 +428,61 @@ def test_planted_file_is_refused_and_never_followed(tmp_path, case):
         if not key.endswith("_stat"):
             assert getattr(after, key) == getattr(recorded, key), f"state: {key} changed"
     assert root.secret.read_bytes() == SECRET and (os.stat(root.secret).st_mode & 0o777) == 0o600
+
+
+# --- a state directory found open (0777) with a user's files in it ---------------------------------
+
+NOBODY = 65534
+
+
+def open_state_dir_with(root, name, text):
+    """The state directory made 0777 (by a mistaken chmod), and `name` in it replaced by a user's file."""
+    os.chmod(root.paths.state_dir, 0o777)
+    path = os.path.join(root.paths.state_dir, name)
+    os.unlink(path)
+    with open(path, "w") as stream:
+        stream.write(text)
+    os.chown(path, NOBODY, NOBODY)
+    return path
+
+
+def check_set_aside(root, name):
+    state_dir = root.paths.state_dir
+    info = os.stat(state_dir)
+    assert (info.st_uid, info.st_mode & 0o777) == (0, 0o700)
+    assert [n for n in os.listdir(state_dir) if n.startswith(f"untrusted-{name}.")], os.listdir(state_dir)
+    for entry in ("lock", "state"):
+        info = os.lstat(os.path.join(state_dir, entry))
+        assert (info.st_uid, info.st_mode & 0o777, info.st_nlink) == (0, 0o600, 1), entry
+
+
+def test_a_users_lock_in_an_open_state_directory_hangs_nothing(tmp_path):
+    """The user holds their `lock` locked: every command run after apt would wait for it forever."""
+    root = make_root(tmp_path / "root")
+    root.run("generate", "--key-type", "ec:p256", check=0)
+    lock = open_state_dir_with(root, "lock", "")
+    with open(lock) as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        process = root.popen("ensure")
+        outcome = blocked_or_done(process, lock)
+        if outcome == "blocked":
+            process.kill()
+        process.communicate()
+    assert outcome == 0, f"ensure: {outcome}"
+    check_set_aside(root, "lock")
+
+
+def test_a_users_state_in_an_open_state_directory_is_not_believed(tmp_path):
+    """A user's state naming the admin's certificate as the package's made `ensure` replace the
+    admin's pair, without a backup."""
+    root = make_root(tmp_path / "root")
+    root.run("generate", "--key-type", "ec:p256", check=0)
+    ca = make_ca()
+    admin = AdminPair(tmp_path / "in", "admin", ("pbx.example.com",), issuer=ca, chain=[ca.cert])
+    root.run(*admin.install_args(), check=0)
+    open_state_dir_with(root, "state", f"generated_fingerprint={admin.fingerprint}\n")
+    result = root.run("ensure", "--hostname", "other.example.com")
+    assert result.returncode == 0, result.stderr
+    assert root.cert.read_bytes() == admin.pem and root.key.read_bytes() == admin.key_bytes
+    assert root.state().generated_fingerprint != admin.fingerprint
+    check_set_aside(root, "state")

@@ -2,9 +2,10 @@
 
 - 8 concurrent mixed commands (generate/install/sync/renew) end with one consistent pair, the
   override matching it, and the hooks run exactly once per change (a recording hook counts them).
-- 200 changes by hand in 2 seconds (certificates copied with cp, settings rewritten, conf.d
-  directories appearing) while syncs run back to back, as the path unit would start them; the
-  sync after the burst converges. (systemd cannot run here: the test plays the path unit.)
+- 200 changes by hand, about 100 a second (certificates copied with cp, settings rewritten, conf.d
+  directories appearing) while syncs run back to back, as the path unit would start them, until
+  at least 5 syncs ran during the burst; the sync after the burst converges. (systemd cannot run
+  here: the test plays the path unit.)
 - A certificate replaced while sync reads it is noticed by the next sync.
 """
 
@@ -76,6 +77,9 @@ def copy_by_hand(pair, root):
     shutil.copyfile(pair.pem_file, root.cert)
 
 
+SYNCS_DURING_THE_BURST = 5
+
+
 def test_burst_of_200_changes_then_sync_converges(tmp_path):
     root = make_root(tmp_path / "root")
     root.run("generate", "--key-type", "ec:p256", check=0)
@@ -102,7 +106,8 @@ def test_burst_of_200_changes_then_sync_converges(tmp_path):
     started = time.monotonic()
     new_dirs = []
     try:
-        while changes < 200:
+        # Ends on events, not on a time: 200 changes made, and syncs run while they were made.
+        while changes < 200 or len(syncs) < SYNCS_DURING_THE_BURST:
             kind = rng.random()
             if kind < 0.6:
                 copy_by_hand(rng.choice(pairs), root)
@@ -113,12 +118,11 @@ def test_burst_of_200_changes_then_sync_converges(tmp_path):
                 directory.mkdir(parents=True)
                 new_dirs.append(directory)
             changes += 1
-            time.sleep(max(0.0, started + changes * 0.01 - time.monotonic()))
+            time.sleep(0.01)  # the pace of the changes: the outcome does not depend on it
     finally:
         elapsed = time.monotonic() - started
         done.set()
         watcher.join()
-    assert elapsed < 2.5, f"the burst took {elapsed:.1f} s"
     final = fingerprint_of(root.cert.read_bytes())
     result = root.run("sync")
     assert result.returncode == 0, result.stderr

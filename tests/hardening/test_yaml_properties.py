@@ -140,7 +140,8 @@ def test_plan_for_any_certificate_contents(dns, cn, ips):
 # --- the real command --------------------------------------------------------------------------
 
 @SLOW
-@given(host=host_names, extra=st.lists(host_names, max_size=3), cn=common_names)
+# (install refuses a CN holding control characters: issue 12)
+@given(host=host_names, extra=st.lists(host_names, max_size=3), cn=common_names.filter(str.isprintable))
 def test_install_writes_exactly_the_mapping(tmp_path_factory, host, extra, cn):
     assume(host != "localhost" and "localhost" not in extra)
     base = tmp_path_factory.mktemp("prop")

@@ -236,3 +236,33 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_1(root, args):
     assert result.returncode == 1, result.stderr
     assert len(lines) == 1 and lines[0].startswith("xivo-certs: ") and "No space left" in lines[0], lines
     assert root.certs()[0].public_key() is not None
+
+
+# --- terminal escapes --------------------------------------------------------------------------
+
+HOSTILE_CN = "pbx\x1b]0;owned\x07\x1b[2J\u202e"
+
+
+@pytest.mark.parametrize("where", ["subject CN", "issuer CN"])
+def test_install_refuses_control_characters_in_the_names(root, cmd, tmp_path, where):
+    from support.pool import PrivateCA
+    issuer = PrivateCA(cn=HOSTILE_CN if where == "issuer CN" else "Test CA")
+    cert, key = issuer.leaf(("pbx.example.test",), cn=HOSTILE_CN if where == "subject CN" else None)
+    (tmp_path / "c.pem").write_bytes(pem(cert))
+    (tmp_path / "k.pem").write_bytes(pem(key))
+    root.lock_ready()
+    line = refusal_line(root, cmd, "install", "--cert", tmp_path / "c.pem", "--key", tmp_path / "k.pem")
+    assert line == (f"xivo-certs: {tmp_path / 'c.pem'}: the certificate's {where} "
+                    r"'pbx\x1b]0;owned\x07\x1b[2J\u202e' holds control characters")
+
+
+def test_what_is_printed_never_holds_a_control_character(capsys):
+    from xivo_certs import cli
+    from xivo_certs.context import Notes
+    notes = Notes()
+    notes.out.append("certificate\n  subject    CN=a\x1b[2Jb\x00\u2028c\x9b\x7f")
+    notes.warn("bell\x07 and \u202eright-to-left")
+    cli.show(notes)
+    out, err = capsys.readouterr()
+    assert out == "certificate\n  subject    CN=a\\x1b[2Jb\\x00\\u2028c\\x9b\\x7f\n"
+    assert err == "xivo-certs: bell\\x07 and \\u202eright-to-left\n"

@@ -1,11 +1,11 @@
 """xivo_certs.files: bounded reads, atomic writes, the pair as one transaction, backups, the lock."""
 
 import fcntl
+import json
 import os
 import re
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,9 @@ from support.certs import load_certs, package_like, pem
 from support.command import environment as command_env
 from support.facts import fingerprint
 from support.layout import COMMAND, PYTHON
+from support.locks import blocked_or_done
 from support.owners import AS_ROOT, GID, OWNER, UID, WWW_DATA
+from xc_testlib import refusal_line
 
 
 # --- reading input ---------------------------------------------------------------------------------
@@ -86,6 +88,59 @@ def test_ensure_private_dir_creates_and_narrows(tmp_path):
     with pytest.raises((Problem, FileExistsError)):
         files.ensure_private_dir(str(afile), OWNER)
     assert afile.read_text() == ""
+
+
+def test_ensure_private_dir_sets_aside_what_root_did_not_make_alone(tmp_path):
+    """A state directory found open: a file with a second name elsewhere, a symlink, are not the
+    state's own (root's files wider than 0600 are narrowed, directories are kept)."""
+    path = tmp_path / "state-dir"
+    path.mkdir(mode=0o777)
+    path.chmod(0o777)
+    outside = tmp_path / "outside"
+    outside.write_text("not the state\n")
+    os.link(outside, path / "state")
+    (path / "hooks-due").write_text("x y\n")
+    (path / "hooks-due").chmod(0o644)
+    (path / "sub").mkdir()
+    (path / "pending").symlink_to(outside)  # recover would rename it to the state
+    files.ensure_private_dir(str(path), OWNER)
+    assert owner_mode(path) == (UID, GID, 0o700)
+    set_aside = [n for n in os.listdir(path) if n.startswith(("untrusted-state.", "untrusted-pending."))]
+    assert sorted(os.listdir(path)) == sorted(["hooks-due", "sub"] + set_aside) and len(set_aside) == 2
+    assert owner_mode(path / "hooks-due") == (UID, GID, 0o600)
+    assert outside.read_text() == "not the state\n" and os.stat(outside).st_mode & 0o777 == 0o644
+    files.ensure_private_dir(str(path), OWNER)  # what is set aside stays as it is
+    assert sorted(os.listdir(path)) == sorted(["hooks-due", "sub"] + set_aside)
+
+
+def test_make_dirs_gives_exact_modes_whatever_the_umask(tmp_path):
+    previous = os.umask(0o077)
+    try:
+        files.make_dirs(str(tmp_path / "usr/share/xivo-certs"), 0o755)
+        files.make_dirs(str(tmp_path / "var/lib/xivo-certs"), 0o700)
+    finally:
+        os.umask(previous)
+    for directory, mode in (("usr", 0o755), ("usr/share", 0o755), ("usr/share/xivo-certs", 0o755),
+                            ("var", 0o755), ("var/lib", 0o755), ("var/lib/xivo-certs", 0o700)):
+        assert owner_mode(tmp_path / directory)[2] == mode, directory
+    (tmp_path / "usr").chmod(0o750)
+    files.make_dirs(str(tmp_path / "usr/share/xivo-certs"), 0o755)  # what exists is left alone
+    assert owner_mode(tmp_path / "usr")[2] == 0o750
+
+
+def test_under_umask_077_www_data_still_reaches_the_key(root, xc):
+    """With umask 077 the pair's directories were made 0700: www-data could not read the key."""
+    previous = os.umask(0o077)
+    try:
+        assert xc("generate", "--key-type", "ec:p256").code == 0
+    finally:
+        os.umask(previous)
+    for directory in ("usr", "usr/share", "usr/share/xivo-certs", "var", "var/lib"):
+        assert owner_mode(root / directory) == (UID, GID, 0o755), directory
+    assert owner_mode(root.paths.state_dir) == (UID, GID, 0o700)
+    assert owner_mode(root.key) == (UID, WWW_DATA, 0o640)
+    status = xc("status", "--json")
+    assert json.loads(status.out)["problems"] == [], status
 
 
 def test_write_new_never_exposes_the_bytes_wider_than_the_final_mode(tmp_path, monkeypatch):
@@ -310,6 +365,23 @@ def test_normalize_modes_leaves_symlinks_and_their_targets_alone(root, keys, tmp
     assert os.readlink(root.key) == str(elsewhere)
 
 
+def test_normalize_modes_changes_no_mode_through_a_hard_link(root, xc, keys, tmp_path):
+    """A key that is also another name of a private file: making it 0640 root:www-data would
+    open that file to www-data."""
+    key = keys.get("rsa:2048")
+    root.put_pair(package_like(key), key, key_mode=0o600, gid=GID)
+    secret = tmp_path / "secret"
+    os.link(root.key, secret)
+    with pytest.raises(Problem, match=rf"^{root.key}: has 2 hard links: its mode would change"):
+        files.normalize_modes(root.paths, OWNER)
+    assert owner_mode(secret) == (UID, GID, 0o600)
+    root.lock_ready()
+    line = refusal_line(root, xc, "sync")
+    assert line == f"xivo-certs: {root.key}: has 2 hard links: its mode would change for the other " \
+                   "names too; xivo-certs leaves it alone (copy it instead)"
+    assert owner_mode(secret) == (UID, GID, 0o600)
+
+
 # --- backups ---------------------------------------------------------------------------------------------
 
 def test_backup_copies_into_a_new_root_only_directory(root, tmp_path):
@@ -354,13 +426,8 @@ def test_a_second_command_waits_for_the_lock(root, keys):
         assert owner_mode(root.paths.lock) == (UID, GID, 0o600)
         waiting = subprocess.Popen([PYTHON, COMMAND, "--root", str(root), "sync"], env=command_env(),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 20
-        while not holds_open(waiting.pid, root.paths.lock) and time.monotonic() < deadline:
-            assert waiting.poll() is None, "sync did not wait for the lock"
-            time.sleep(0.05)
-        assert holds_open(waiting.pid, root.paths.lock), "sync never reached the lock"
-        time.sleep(0.3)
-        assert waiting.poll() is None, "sync did not wait for the lock"
+        # an event, not a time: the kernel lists sync as a waiter on the lock
+        assert blocked_or_done(waiting, root.paths.lock) == "blocked", "sync did not wait for the lock"
         assert root.state().fingerprint is None
     out, err = waiting.communicate(timeout=30)
     assert waiting.returncode == 0, err
@@ -368,19 +435,12 @@ def test_a_second_command_waits_for_the_lock(root, keys):
     assert len(root.hook_runs()) == 1
 
 
-def holds_open(pid, path):
-    """Whether process `pid` has `path` open (it is then blocked in flock, or past it)."""
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return False
-    for fd in fds:
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
-                return True
-        except OSError:
-            pass
-    return False
+def test_a_lock_file_with_another_name_is_set_aside(root, tmp_path):
+    root.lock_ready()
+    os.link(root.paths.lock, tmp_path / "elsewhere")
+    with files.locked(root.paths, OWNER):
+        assert os.stat(root.paths.lock).st_nlink == 1
+    assert os.stat(tmp_path / "elsewhere").st_nlink == 2  # with its set-aside name
 
 
 def test_the_lock_is_an_flock_on_the_state_directory_lock_file(root):

@@ -114,3 +114,36 @@ def test_any_text_is_a_host_name_or_a_problem(text):
     else:
         assert names.is_host_name(result)
         assert names.normalize(result) == result
+
+
+@pytest.mark.parametrize("look_alike", [
+    "\u212aelvin.example",      # KELVIN SIGN, which IDNA 2003 maps to "k"
+    "pbx.ex\uff41mple.com",  # FULLWIDTH SMALL LETTER A
+    "\uff50\uff42\uff58.example",  # fullwidth "pbx"
+])
+def test_labels_that_idna_maps_to_plain_ascii_are_look_alikes(look_alike):
+    with pytest.raises(Problem, match="is a look-alike of the ASCII label"):
+        names.normalize(look_alike)
+    assert not names.is_host_name(look_alike)
+
+
+def test_a_certificate_name_must_be_ascii_whatever_its_case():
+    """str.lower() maps U+212A to "k": the name once passed as its own lowercase A-label form."""
+    assert not names.is_host_name("\u212a.example")
+    assert not names.is_host_name("pbx.\u212a.example")
+    assert names.is_host_name("k.example")
+
+
+@pytest.mark.parametrize("text", ["evil\x1b[2J", "bell\x07", "nul\x00", "del\x7f", "c1\x9b31m",
+                                  "bidi\u202egpj.exe", "line\u2028sep"])
+def test_check_printable_refuses_control_characters(text):
+    with pytest.raises(Problem) as refused:
+        names.check_printable(text, "subject CN", "/in/c.pem")
+    message = str(refused.value)
+    assert message.startswith("/in/c.pem: the certificate's subject CN '") and \
+        message.endswith("' holds control characters")
+    assert message.isprintable()  # shown escaped
+
+
+def test_check_printable_lets_printable_names_through():
+    names.check_printable("Überall CA (Test) – Ünïcödé", "issuer CN")

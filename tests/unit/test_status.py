@@ -2,6 +2,8 @@
 
 import datetime
 import json
+import os
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -11,7 +13,7 @@ from support.certs import DAY, now, package_like
 from support.facts import fingerprint
 from support.layout import CA as CA_PATH, LINK_NAME as LINK, OVERRIDE as OVERRIDE_PATH
 from support.owners import AS_ROOT, UID, WWW_DATA
-from xc_testlib import CONFD_DIRS
+from xc_testlib import CONFD_DIRS, assert_quiet_no_op
 
 REQUIRED = {"cert_path", "key_path", "subject_cn", "names", "ip_addresses", "issuer_cn", "self_signed",
             "default", "not_after", "days_left", "key_type", "fingerprint_sha256", "key_matches",
@@ -205,3 +207,72 @@ def test_text_status(root, xc, ca, resolves):
     assert result.code == 1
     assert f"  - {root.key}: readable beyond root:www-data (mode 0644, uid {UID}, gid {WWW_DATA}); " \
            "`xivo-certs sync` fixes it" in result.out.splitlines()
+
+
+# --- hostile names, directories, links -----------------------------------------------------------
+
+def test_names_in_the_certificate_reach_the_terminal_escaped(root, xc, ca, keys):
+    """A pair copied by hand is checked by no `install`: its names are printed escaped."""
+    evil_ca = type(ca)(keys, cn="CA\x07\x00")
+    cert, key = evil_ca.leaf(("pbx.example.test", "a\x1b[2J.example"), cn="pbx\x1b]0;x\x07\u202e",
+                             raw_dns=True)
+    root.put_pair(cert, key)
+    result = xc("status")
+    lines = result.out.split("\n")
+    assert all(line.isprintable() for line in lines), lines
+    assert r"  subject    CN=pbx\x1b]0;x\x07\u202e (issued by CA\x07\x00, an admin's)" in lines
+    assert r"  names      pbx.example.test, a\x1b[2J.example" in lines
+    as_json = json.loads(xc("status", "--json").out)
+    assert as_json["subject_cn"] == "pbx\x1b]0;x\x07\u202e"  # JSON escapes it, and keeps it exact
+
+
+def test_a_confd_path_with_a_line_separator_injects_nothing(root, xc):
+    """U+2028 in a conf.d path once ended the state line there (str.splitlines): the rest,
+    `changed_at=junk/conf.d`, made `status` crash on every run."""
+    assert xc("ensure").code == 0
+    (root / "etc/xivo-a\u2028changed_at=junk/conf.d").mkdir(parents=True)
+    assert xc("sync").code == 0
+    assert "junk" not in Path(root.paths.state).read_text()
+    result = xc("status")
+    assert (result.code, result.err) == (0, ""), result
+    assert root.state().changed_at is None
+    assert_quiet_no_op(root, xc, "sync")
+
+
+@pytest.mark.parametrize("directory, mode, problem", [
+    ("usr/share/xivo-certs", 0o775, "writable by others than root (mode 0775, uid {uid}); "
+                                    "whoever can write it can replace the key"),
+    ("usr/share/xivo-certs", 0o757, "writable by others than root (mode 0757, uid {uid}); "
+                                    "whoever can write it can replace the key"),
+    ("usr/share/xivo-certs", 0o700, "www-data cannot go through it to the key (mode 0700); "
+                                    "the daemons cannot read the pair: chmod 0755 it"),
+    ("usr/share", 0o750, "www-data cannot go through it to the key (mode 0750); "
+                         "the daemons cannot read the pair: chmod 0755 it"),
+])
+def test_the_directories_down_to_the_pair(root, xc, directory, mode, problem):
+    assert xc("ensure").code == 0
+    if mode & 0o011 == 0o010 and not AS_ROOT:
+        pytest.skip("as a user, the group is www-data's stand-in: 0750 would be fine")
+    os.chmod(root / directory, mode)
+    try:
+        found = problems_of(xc, root)
+    finally:
+        os.chmod(root / directory, 0o755)
+    assert found["problems"] == [f"{root / directory}: {problem.format(uid=UID)}"]
+
+
+def test_a_pair_directory_open_to_www_data_only_is_fine(root, xc):
+    assert xc("ensure").code == 0
+    pair_dir = root / "usr/share/xivo-certs"
+    os.chown(pair_dir, UID, WWW_DATA)
+    pair_dir.chmod(0o750)
+    assert problems_of(xc, root)["problems"] == []
+
+
+def test_a_key_with_another_hard_link(root, xc, tmp_path):
+    """Modes fixed through the key would be fixed for the other name too (say, a secret file)."""
+    assert xc("ensure").code == 0
+    os.link(root.key, tmp_path / "other-name")
+    found = problems_of(xc, root)
+    assert found["problems"] == [f"{root.key}: has 2 hard links; xivo-certs fixes no mode through "
+                                 "it: replace it by a copy"]
