@@ -46,11 +46,12 @@ def settle(ctx, recorded, reason):
 
 
 def _news_for_the_hooks(recorded, new):
-    """Whether the hooks must hear of `new`: another certificate, new conf.d directories, or
-    other settings."""
+    """Whether the hooks must hear of `new`: another certificate, new conf.d directories, other
+    settings, or an override or link changed since `xivo-certs override` left it."""
     return (new.fingerprint != (recorded.fingerprint or "")
             or not set(new.confd_dir) <= set(recorded.confd_dir)
-            or new.settings_stat != (recorded.settings_stat or ""))
+            or new.settings_stat != (recorded.settings_stat or "")
+            or not state.watch_unchanged(recorded))
 
 
 def hook_environment(ctx, found, default, previous, reason):

@@ -24,7 +24,7 @@ def report(ctx):
     result.update(_describe(found, recorded))
     result["problems"] += _pair_problems(ctx, found, result["default"])
     wanted = override.plan(paths, ctx.settings, found.certs)
-    result["override"], override_problems = override.inspect(paths, ctx.settings, wanted)
+    result["override"], override_problems = override.inspect(paths, ctx.settings, ctx.owner, wanted)
     result["problems"] += override_problems
     result["information"] += _information(ctx, found, recorded, result["default"], wanted)
     return result
@@ -77,8 +77,8 @@ def _information(ctx, found, recorded, default, wanted):
         notes.append(f"the certificate changed on {when}"
                      " and the XiVO services were not restarted by xivo-certs: "
                      "run `xivo-service restart all` when it suits you (it drops live calls)")
-    if wanted.needed and wanted.host:
-        notes += override.advice(wanted.host)[-1:]
+    if wanted.needed and wanted.host and ctx.settings.manage_override:
+        notes += override.advice(ctx.paths, ctx.settings, wanted.host)[-1:]
     return notes
 
 
@@ -114,6 +114,8 @@ def render_text(result):
 
 
 def _override_text(ov):
+    if not ov["managed"]:
+        return ["override     not managed (manage_override = no)"]
     if not ov["needed"]:
         return [f"override     not needed (the certificate covers localhost); file {ov['state']}"]
     verify = {True: "system CAs", None: "unknown"}.get(ov["verify"], ov["verify"])
