@@ -49,9 +49,12 @@ def tls_root(request, bases, deb):
 
 
 class Server:
-    def __init__(self, root, port):
+    """openssl s_server on `port` (of every address, or only of `address`), serving the pair."""
+
+    def __init__(self, root, port, address=None):
         self.root, self.port = root, port
-        self.proc = root.popen(f"exec openssl s_server -accept {port} -cert {CERT} -key {KEY} "
+        accept = f"{address}:{port}" if address else port
+        self.proc = root.popen(f"exec openssl s_server -accept {accept} -cert {CERT} -key {KEY} "
                                "-www -quiet")
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
