@@ -127,8 +127,8 @@ def apply(paths, owner, host):
 def _update(paths, owner, path, host):
     directory, name = os.path.split(path)
     template = path == paths.custom_hosts_template
-    if not host and not os.path.lexists(path):
-        return
+    if not host and (os.path.islink(path) or not os.path.lexists(path)):
+        return  # no block of ours can be there
     with files.opened_dir(paths.root, directory, owner, 0o755 if host else None) as fd:
         current = files.read_at(fd, name, shown=path)
         shipped = _read(paths.xivo_hosts_template) if template else b""

@@ -139,6 +139,9 @@ def test_a_symlinked_etc_hosts_is_reported_not_followed(root, ordinary_ca, issue
                                 "regular files only (copy the file instead); the managed hosts block is "
                                 "not in place"]
     assert target.read_bytes() == ADMIN
+    put_admin(root, ordinary_ca, issued, "localhost")  # no block wanted: nothing to say about it
+    assert xc("override").code == 0
+    assert target.read_bytes() == ADMIN
 
 
 def test_the_settings_default_to_managing_both():
