@@ -69,8 +69,9 @@ def reach_every_peer(root, check, what):
         check.eq(len(outcome), len(CONFD_DIRS), f"daemons loaded ({what})")
         for directory, services in outcome.items():
             check.eq(sorted(services), sorted(SERVICES), f"services configured in {directory} ({what})")
-            failed = {service: error for service, error in services.items() if error != "ok"}
-            check.eq(failed, {}, f"{directory}: peers not reached ({what})")
+            failed = sorted(service for service, error in services.items() if error != "ok")
+            check.eq(failed, [], f"{directory}: peers not reached ({what}; the first: "
+                     f"{services[failed[0]][:300] if failed else None})")
     finally:
         server.stop()
     check.done(what)
@@ -120,7 +121,8 @@ def test_with_xivo_templates_the_block_goes_into_the_custom_template_and_purge_t
     check.eq(res.rc, 0, f"`xivo-certs sync`: {res.output[-500:]!r}")
     check.eq(root.get(CUSTOM_TEMPLATE), (BLOCK + shipped).encode(),
              f"{CUSTOM_TEMPLATE}, made from the shipped one")
-    check.eq(root.owner_mode(posixpath.dirname(CUSTOM_TEMPLATE)), (0, 0, 0o755), "its directory")
+    if root.exists(CUSTOM_TEMPLATE):
+        check.eq(root.owner_mode(posixpath.dirname(CUSTOM_TEMPLATE)), (0, 0, 0o755), "its directory")
     check.eq(root.get("/etc/hosts"), BLOCK.encode() + hosts_before, "/etc/hosts")
     root.append(CUSTOM_TEMPLATE, "10.0.0.9\tadmins-own\n")  # the admin adds a line of theirs
     res = root.run("apt-get purge -y -qq xivo-certs", check=False)
