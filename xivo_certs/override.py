@@ -9,8 +9,6 @@ and reported, never written through."""
 import os
 from typing import NamedTuple
 
-import yaml  # type: ignore[import]
-
 from . import files, hosts, names, paths as default_paths, trust, x509
 from .errors import Problem
 
@@ -77,6 +75,8 @@ def choose_host(paths, settings, info):
 
 
 def render(settings, host, verify):
+    import yaml  # type: ignore[import]  # lazy: only the override's YAML needs it, not generate or install
+
     sections = {}
     for service, verify_key in settings.services:
         sections[service] = {"host": host}
