@@ -333,6 +333,18 @@ def test_sync_restores_a_deleted_managed_override(root, ordinary_ca, issued, xc)
     assert root.links() == ALL_LINKED
 
 
+def test_without_the_override_hook_a_moved_override_is_news_once(root, ordinary_ca, issued, xc):
+    put_admin(root, ordinary_ca, issued)
+    assert xc("sync").code == 0  # the recording hook only: the admin deleted 10-hostname-override
+    assert xc("override").code == 0  # run by hand once: what it left is watched
+    runs = len(root.hook_runs())
+    (root / OVERRIDE_PATH).unlink()
+    assert xc("sync").code == 0
+    assert len(root.hook_runs()) == runs + 1
+    assert root.state().override_watch == ()
+    assert xc("sync").code == 0 and len(root.hook_runs()) == runs + 1  # then a no-op again
+
+
 def test_revert_leaves_no_stale_override_linked_beside_a_foreign_file(root, ordinary_ca, issued, xc):
     root.ship_hooks()
     assert xc("ensure").code == 0
