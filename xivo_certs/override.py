@@ -64,8 +64,7 @@ def choose_host(paths, settings, info):
     fqdn = hosts.own_fqdn(paths)
     if fqdn and names.is_host_name(fqdn) and info.covers(fqdn):
         return fqdn, problems
-    candidates = [name.lower() for name in info.names
-                  if not name.startswith("*") and names.is_host_name(name)]
+    candidates = [name for name in info.names if not name.startswith("*") and names.is_host_name(name)]
     if not info.has_san and info.primary_name:
         candidates.append(info.primary_name)
     for name in candidates:
