@@ -65,10 +65,11 @@ def ensure_private_dir(path, owner):
         os.chmod(path, PRIVATE_DIR_MODE)
 
 
-def write_new(path, data, mode, ids):
-    """Write `data` to a new file at `path`, born 0600 with O_EXCL; owner (`ids`: uid, gid) and
-    mode set before the bytes."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+def write_new(path, data, mode, ids, dir_fd=None):
+    """Write `data` to a new file at `path` (relative to `dir_fd` when given), born 0600 with
+    O_EXCL; owner (`ids`: uid, gid) and mode set before the bytes."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                 dir_fd=dir_fd)
     try:
         os.fchown(fd, *ids)
         os.fchmod(fd, mode)
@@ -78,7 +79,10 @@ def write_new(path, data, mode, ids):
         os.fsync(fd)
     except BaseException as error:
         os.close(fd)
-        remove(path)
+        if dir_fd is None:
+            remove(path)
+        else:
+            unlink_at(dir_fd, path)
         if isinstance(error, OSError) and not error.filename:
             error.filename = path  # os.write/os.fsync name no file: the one-line message must
         raise
@@ -264,20 +268,7 @@ def write_at(dir_fd, name, data, mode, ids):
     owner and mode set before the bytes)."""
     temporary = name + NEW_SUFFIX
     unlink_at(dir_fd, temporary)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                 0o600, dir_fd=dir_fd)
-    try:
-        os.fchown(fd, *ids)
-        os.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        unlink_at(dir_fd, temporary)
-        raise
-    os.close(fd)
+    write_new(temporary, data, mode, ids, dir_fd)
     os.rename(temporary, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     os.fsync(dir_fd)
 

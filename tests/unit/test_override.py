@@ -380,12 +380,18 @@ def test_manage_override_no_leaves_everything_and_status_asks_for_nothing(root, 
 
 # --- directories reached without a link (issue 12) ------------------------------------------------------
 
-def test_a_conf_d_that_is_a_link_is_refused_and_reported(root, ordinary_ca, issued, xc, tmp_path):
-    put_admin(root, ordinary_ca, issued)
+def link_to_elsewhere(root, tmp_path, directory):
+    """Make `directory` (in the root) a link to an empty directory elsewhere; that directory."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (root / "etc/wazo-x").mkdir()
-    (root / "etc/wazo-x/conf.d").symlink_to(elsewhere)
+    (root / directory).parent.mkdir(parents=True, exist_ok=True)
+    (root / directory).symlink_to(elsewhere)
+    return elsewhere
+
+
+def test_a_conf_d_that_is_a_link_is_refused_and_reported(root, ordinary_ca, issued, xc, tmp_path):
+    put_admin(root, ordinary_ca, issued)
+    elsewhere = link_to_elsewhere(root, tmp_path, "etc/wazo-x/conf.d")
     result = xc("override")
     assert result.code == 1
     assert result.err_lines == [f"xivo-certs: {root}/etc/wazo-x/conf.d: is a symbolic link or not a "
@@ -413,10 +419,7 @@ def test_a_conf_d_below_a_directory_others_can_write_is_refused(root, ordinary_c
 
 def test_a_custom_directory_that_is_a_link_is_refused(root, ordinary_ca, issued, xc, tmp_path):
     put_admin(root, ordinary_ca, issued)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    (root / "etc/xivo").mkdir()
-    (root / "etc/xivo/custom").symlink_to(elsewhere)
+    elsewhere = link_to_elsewhere(root, tmp_path, "etc/xivo/custom")
     result = xc("override")
     assert result.code == 1
     assert f"xivo-certs: {root}/etc/xivo/custom: is a symbolic link or not a directory" in result.err
