@@ -80,7 +80,7 @@ def _write_cli_ini(ctx, text):
     if text == (_cli_ini(ctx) or ""):
         return
     path = ctx.paths.under(CLI_INI)
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    files.make_dirs(os.path.dirname(path), 0o755)
     files.atomic_write(path, text.encode(), 0o644, ctx.owner.private)
 
 

@@ -1,17 +1,23 @@
-"""The hostname override: the YAML every daemon reads from conf.d, its links, and the CA file."""
+"""The hostname override: the YAML every daemon reads from conf.d, its links, the CA file and the
+hosts block that makes its host reach the daemons.
 
-import ipaddress
+Foreign files (an admin's own override or link) never stall the rest: each is reported by name
+and everything else is written. Writes go through directory descriptors (files.opened_dir): a
+conf.d or /etc/xivo/custom that is a link, or inside a directory others can write to, is refused
+and reported, never written through."""
+
 import os
-import socket
 from typing import NamedTuple
 
-from . import files, paths as default_paths, trust, x509
+from . import files, hosts, names, paths as default_paths, trust, x509
 from .errors import Problem
 
 HEADER = ("# Managed by xivo-certs: written to match /usr/share/xivo-certs/server.crt.\n"
           "# Do not edit: change the certificate instead (xivo-certs install, dpkg-reconfigure\n"
           "# xivo-certs). To manage this file yourself, delete these lines first.\n")
 MANAGED_MARK = HEADER.splitlines()[0][:24].encode()
+OVERRIDE_NAME = os.path.basename(default_paths.OVERRIDE)
+ADOPT = "run `xivo-certs override --adopt` to take it over"
 
 
 class Plan(NamedTuple):
@@ -29,19 +35,42 @@ def plan(paths, settings, certs):
     info = x509.describe(certs[0])
     if info.covers("localhost"):
         return Plan(needed=False)
-    host = info.primary_name
+    host, problems = choose_host(paths, settings, info)
     if host is None:
-        return Plan(needed=True, problems=(
+        return Plan(needed=True, problems=problems + (
             f"{paths.cert}: no DNS host name the daemons can connect to (only wildcards or addresses)",))
     if trust.system_trusts(paths.cert, paths.system_ca_bundle):
-        return Plan(needed=True, host=host, verify=True, text=render(settings, host, True))
+        return Plan(True, host, True, None, render(settings, host, True), problems)
     ca_pem = x509.anchor_pem(certs)
     if ca_pem is not None:  # the services trust the chain's own root, put in the CA file
-        return Plan(needed=True, host=host, verify=default_paths.CA, ca_pem=ca_pem,
-                    text=render(settings, host, default_paths.CA))
-    return Plan(needed=True, host=host, text=render(settings, host, None), problems=(
+        return Plan(True, host, default_paths.CA, ca_pem, render(settings, host, default_paths.CA),
+                    problems)
+    return Plan(True, host, None, None, render(settings, host, None), problems + (
         f"{paths.cert}: the chain does not reach a CA the system trusts, nor a root certificate "
         "(give the root with `xivo-certs install --chain`)",))
+
+
+def choose_host(paths, settings, info):
+    """The certificate's name the daemons connect to, and the problems of that choice: the setting
+    override_host, else the machine's FQDN when the certificate covers it, else the first name
+    that resolves to 127.0.0.1, else the first name; never a wildcard (`*.example.org,
+    example.org` must not send the daemons to the company's website)."""
+    problems: tuple = ()
+    if settings.override_host:
+        if info.covers(settings.override_host):
+            return settings.override_host, problems
+        problems = (f"override_host {settings.override_host} is not a name of the certificate "
+                    f"{paths.cert}: chosen among its names instead",)
+    fqdn = hosts.own_fqdn(paths)
+    if fqdn and names.is_host_name(fqdn) and info.covers(fqdn):
+        return fqdn, problems
+    candidates = [name for name in info.names if not name.startswith("*") and names.is_host_name(name)]
+    if not info.has_san and info.primary_name:
+        candidates.append(info.primary_name)
+    for name in candidates:
+        if hosts.resolves_to_loopback(paths, name):
+            return name, problems
+    return (candidates[0] if candidates else None), problems
 
 
 def render(settings, host, verify):
@@ -57,121 +86,171 @@ def render(settings, host, verify):
 
 # --- what is on disk ---------------------------------------------------------------------------
 
-def file_state(path):
-    """absent, managed (a regular file starting with our header) or foreign."""
-    if not os.path.lexists(path):
-        return "absent"
-    if os.path.islink(path) or not os.path.isfile(path):
-        return "foreign"
+class Survey(NamedTuple):
+    override: str  # absent, managed, foreign or refused
+    links: list  # (link path, state): missing, managed, foreign or refused
+    refused: list  # a line for each directory refused (a link, or others can write above it)
+
+
+def survey(paths, settings, owner):
+    refused: list = []
+    state = _in_dir(paths, owner, os.path.dirname(paths.override), file_state, "absent", refused)
+    links = [(paths.link_in(directory),
+              _in_dir(paths, owner, directory, lambda fd, d=directory: link_state(paths, fd, d),
+                      "missing", refused))
+             for directory in paths.confd_dirs(settings.confd_globs)]
+    return Survey(state, links, refused)
+
+
+def _in_dir(paths, owner, directory, look, missing, refused):
+    """`look(fd)` of `directory`; `missing` when it does not exist, "refused" (said in `refused`)."""
     try:
-        head = files.read_input(path, follow=False)[:len(MANAGED_MARK)]
+        with files.opened_dir(paths.root, directory, owner) as fd:
+            return look(fd)
+    except FileNotFoundError:
+        return missing
+    except Problem as problem:
+        refused.append(str(problem))
+        return "refused"
+
+
+def file_state(dir_fd):
+    """absent, managed (a regular file starting with our header) or foreign."""
+    try:
+        data = files.read_at(dir_fd, OVERRIDE_NAME)
     except Problem:
         return "foreign"
-    return "managed" if head == MANAGED_MARK else "foreign"
+    if data is None:
+        return "absent"
+    return "managed" if data.startswith(MANAGED_MARK) else "foreign"
 
 
-def link_state(link):
-    """missing, managed (a symbolic link to the override) or foreign; one system call."""
+def link_state(paths, dir_fd, directory):
+    """missing, managed (a symbolic link to the override, absolute or relative as `ln -sr` makes
+    it) or foreign; one system call."""
     try:
-        target = os.readlink(link)
+        target = os.readlink(default_paths.LINK_NAME, dir_fd=dir_fd)
     except FileNotFoundError:
         return "missing"
     except OSError:  # EINVAL: there, but not a symbolic link
         return "foreign"
-    return "managed" if target == default_paths.OVERRIDE else "foreign"
+    resolved = os.path.normpath(os.path.join(paths.inside(directory), target))
+    return "managed" if resolved == default_paths.OVERRIDE else "foreign"
 
 
-def inspect(paths, settings, wanted):
+def _foreign_paths(paths, found):
+    return ([paths.override] if found.override == "foreign" else []) + [
+        link for link, state in found.links if state == "foreign"]
+
+
+def inspect(paths, settings, owner, wanted):
     """The override's part of `status`: its state, its links' states, and the problems found."""
-    state = file_state(paths.override)
-    links = [{"path": paths.link_in(d), "state": link_state(paths.link_in(d))}
-             for d in paths.confd_dirs(settings.confd_globs)]
-    problems = list(wanted.problems)
+    result = {"needed": wanted.needed, "managed": settings.manage_override, "path": paths.override,
+              "host": wanted.host, "verify": wanted.verify, "state": None, "links": []}
+    if not settings.manage_override:
+        return result, []
+    found = survey(paths, settings, owner)
+    result.update(state=found.override, links=[{"path": p, "state": s} for p, s in found.links])
+    problems = list(wanted.problems) + found.refused
+    problems += [f"{paths.override}: not written by xivo-certs; {ADOPT}"] * (found.override == "foreign")
+    problems += [f"{link}: not a link to {default_paths.OVERRIDE}; {ADOPT}"
+                 for link, state in found.links if state == "foreign"]
     if wanted.needed:
-        problems += _needed_problems(paths, wanted, state, links)
+        problems += _needed_problems(paths, settings, wanted, found)
     else:
-        problems += _stale_problems(paths, state, links)
-    return {"needed": wanted.needed, "path": paths.override, "state": state, "links": links,
-            "host": wanted.host, "verify": wanted.verify}, problems
+        problems += [f"{paths.override}: present but the certificate covers localhost "
+                     "(run `xivo-certs override`)"] * (found.override == "managed")
+        problems += [f"{link}: override link left while no override is needed (run `xivo-certs override`)"
+                     for link, state in found.links if state == "managed"]
+    return result, problems
 
 
-def _needed_problems(paths, wanted, state, links):
-    fix = "run `xivo-certs override --adopt` to take it over"
-    found = []
-    if state == "absent":
-        found.append(f"{paths.override}: missing; the certificate does not cover localhost "
-                     "(run `xivo-certs override`)")
-    elif state == "foreign":
-        found.append(f"{paths.override}: not written by xivo-certs; {fix}")
-    elif wanted.text and files.read_input(paths.override, follow=False) != wanted.text:
-        found.append(f"{paths.override}: out of date (run `xivo-certs override`)")
-    for link in links:
-        if link["state"] == "missing":
-            found.append(f"{link['path']}: missing link to {default_paths.OVERRIDE}")
-        elif link["state"] == "foreign":
-            found.append(f"{link['path']}: not a link to {default_paths.OVERRIDE}; {fix}")
-    if wanted.host and not resolves_here(wanted.host):
-        found.append(f"{wanted.host} does not resolve to this machine; the daemons connect to it")
-    return found
-
-
-def _stale_problems(paths, state, links):
-    found = []
-    if state != "absent":
-        found.append(f"{paths.override}: present ({state}) but the certificate covers localhost; "
-                     "run `xivo-certs override" + (" --adopt`" if state == "foreign" else "`"))
-    found += [f"{link['path']}: override link left while no override is needed"
-              for link in links if link["state"] != "missing"]
-    return found
+def _needed_problems(paths, settings, wanted, found):
+    problems = []
+    if found.override == "absent":
+        problems.append(f"{paths.override}: missing; the certificate does not cover localhost "
+                        "(run `xivo-certs override`)")
+    elif found.override == "managed" and wanted.text and _content(paths.override) != wanted.text:
+        problems.append(f"{paths.override}: out of date (run `xivo-certs override`)")
+    problems += [f"{link}: missing link to {default_paths.OVERRIDE}"
+                 for link, state in found.links if state == "missing"]
+    if wanted.host and not hosts.resolves_to_loopback(paths, wanted.host):
+        problems.append(f"{wanted.host} does not resolve to 127.0.0.1, where the XiVO daemons listen"
+                        + (" (run `xivo-certs override`)" if settings.manage_hosts else
+                           " (add it to your hosts files, or set manage_hosts = yes)"))
+    return problems
 
 
 # --- bringing the disk in line --------------------------------------------------------------------
 
 def apply(paths, settings, owner, wanted, notes, adopt=False):
-    """Write or remove the override, its links and the CA file; the problems left (foreign files)."""
-    state = file_state(paths.override)
-    links = {paths.link_in(d): link_state(paths.link_in(d)) for d in paths.confd_dirs(settings.confd_globs)}
-    foreign = [paths.override] if state == "foreign" else []
-    foreign += [link for link, link_is in links.items() if link_is == "foreign"]
-    if foreign and not adopt:
-        return [f"{path}: not written by xivo-certs, left as it is; "
-                "run `xivo-certs override --adopt` to take it over" for path in foreign]
-    if foreign:
-        notes.say(f"backed up {', '.join(foreign)} to {files.backup(paths, owner, foreign, 'override')}")
-        for path in foreign:
-            files.remove(path)
-        links.update((link, "missing") for link in foreign if link in links)
-    # temporary files a crash left between their write and their rename
-    for temporary in (paths.ca + files.NEW_SUFFIX, paths.override + files.NEW_SUFFIX):
-        files.remove(temporary)
-    if wanted.needed and wanted.text:
-        _write_override(paths, owner, wanted, links)
+    """Write or remove the override, its links, the CA file and the hosts block; the problems
+    left: each foreign file and refused directory by name, everything else written all the same."""
+    found = survey(paths, settings, owner)
+    if adopt:
+        found = _adopt(paths, owner, found, notes)
+    problems = list(wanted.problems) + found.refused + [
+        f"{path}: not written by xivo-certs, left as it is; {ADOPT}" for path in _foreign_paths(paths, found)]
+    host = wanted.host if wanted.needed and wanted.text else None
+    directory = os.path.dirname(paths.override)
+    if host and found.override in ("absent", "managed"):
+        failed = _attempt(paths, owner, directory, 0o755, _write_file, wanted.text, owner.private)
+        problems += failed
+        placed = not failed
     else:
-        _remove_override(paths, links)
-    return list(wanted.problems)
+        if found.override == "managed":
+            problems += _attempt(paths, owner, directory, None, files.unlink_at, OVERRIDE_NAME)
+        placed = False
+    for link, state in found.links:
+        if placed and state == "missing":
+            problems += _attempt(paths, owner, os.path.dirname(link), None, _make_link)
+        elif not host and state == "managed":
+            problems += _attempt(paths, owner, os.path.dirname(link), None, files.unlink_at,
+                                 default_paths.LINK_NAME)
+    _apply_ca(paths, owner, wanted.ca_pem if host else None)
+    return problems + hosts.apply(paths, owner, host if settings.manage_hosts else None)
 
 
-def _write_override(paths, owner, wanted, links):
-    if wanted.ca_pem:
-        if _content(paths.ca) != wanted.ca_pem:
-            files.atomic_write(paths.ca, wanted.ca_pem, files.CERT_MODE, owner.shared)
-    else:
+def _attempt(paths, owner, directory, make_mode, change, *args):
+    """`change(fd, *args)` in `directory`; [] when done, else the line that says why not."""
+    try:
+        with files.opened_dir(paths.root, directory, owner, make_mode) as fd:
+            change(fd, *args)
+    except Problem as problem:
+        return [str(problem)]
+    except OSError as error:
+        return [f"{error.filename or directory}: {error.strerror}"]
+    return []
+
+
+def _write_file(dir_fd, text, ids):
+    if files.read_at(dir_fd, OVERRIDE_NAME) != text:
+        files.write_at(dir_fd, OVERRIDE_NAME, text, 0o644, ids)
+
+
+def _make_link(dir_fd):
+    os.symlink(default_paths.OVERRIDE, default_paths.LINK_NAME, dir_fd=dir_fd)  # whole or not at all
+
+
+def _adopt(paths, owner, found, notes):
+    """Back up the foreign files, remove them; the survey without them."""
+    foreign = _foreign_paths(paths, found)
+    if not foreign:
+        return found
+    notes.say(f"backed up {', '.join(foreign)} to {files.backup(paths, owner, foreign, 'override')}")
+    for path in foreign:
+        files.remove(path)  # each checked above: its directory was reached without a link
+    return found._replace(override="absent" if found.override == "foreign" else found.override,
+                          links=[(link, "missing" if state == "foreign" else state)
+                                 for link, state in found.links])
+
+
+def _apply_ca(paths, owner, ca_pem):
+    files.remove(paths.ca + files.NEW_SUFFIX)  # a crash left it between its write and its rename
+    if ca_pem is None:
         files.remove(paths.ca)
-    os.makedirs(os.path.dirname(paths.override), mode=0o755, exist_ok=True)
-    if _content(paths.override) != wanted.text:
-        files.atomic_write(paths.override, wanted.text, 0o644, owner.private)
-    for link, link_is in links.items():
-        if link_is == "missing":
-            os.symlink(default_paths.OVERRIDE, link)  # atomic: the link is there whole or not at all
-
-
-def _remove_override(paths, links):
-    for link, link_is in links.items():
-        if link_is == "managed":
-            files.remove(link)
-    if file_state(paths.override) == "managed":
-        files.remove(paths.override)
-    files.remove(paths.ca)
+    elif _content(paths.ca) != ca_pem:
+        files.atomic_write(paths.ca, ca_pem, files.CERT_MODE, owner.shared)
 
 
 def _content(path):
@@ -181,37 +260,22 @@ def _content(path):
         return None
 
 
-# --- name resolution -------------------------------------------------------------------------
-
-def resolves_here(host):
-    """Whether every address `host` resolves to is this machine's own (loopback or bindable)."""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
-    except (socket.gaierror, UnicodeError):
-        return False
-    return bool(addresses) and all(_is_own_address(a) for a in addresses)
+def watch(paths, settings):
+    """`STAMP PATH` of the override and of each link it should have (STAMP `-`: absent), for the
+    state: `sync` runs the hooks again when one of them changes (deleted, or a foreign file
+    removed)."""
+    watched = [paths.override] + [paths.link_in(d) for d in paths.confd_dirs(settings.confd_globs)]
+    return tuple(f"{files.stat_stamp(path) or '-'} {path}" for path in watched)
 
 
-def _is_own_address(address):
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if ip.is_loopback:
-        return True
-    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind((address, 0))
-        except OSError:
-            return False
-    return True
-
-
-def advice(host):
+def advice(paths, settings, host):
     """What the admin must still do by hand once the override names `host`."""
     lines = []
-    if not resolves_here(host):
-        lines.append(f"{host} does not resolve to this machine, and the XiVO daemons connect to it: "
-                     "add it to your DNS or to /etc/xivo/custom-templates/system/etc/hosts "
-                     "(XiVO regenerates /etc/hosts from templates; do not edit /etc/hosts)")
+    if not settings.manage_hosts and not hosts.resolves_to_loopback(paths, host):
+        lines.append(f"{host} does not resolve to 127.0.0.1, where the XiVO daemons listen: add "
+                     f"`127.0.0.1 {host}` first in /etc/hosts and in "
+                     "/etc/xivo/custom-templates/system/etc/hosts (XiVO regenerates /etc/hosts from "
+                     "templates), or set manage_hosts = yes")
     lines.append("directory definitions in the web interface (Configuration > Directories) still "
                  f"name localhost: change them to {host}")
     return lines

@@ -13,6 +13,11 @@ STATE_DIR = "/var/lib/xivo-certs"
 BACKUPS = "/var/backups/xivo-certs"
 SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 GROUP_FILE = "/etc/group"
+HOSTS = "/etc/hosts"
+HOSTNAME = "/etc/hostname"
+# XiVO regenerates /etc/hosts from templates (xivo-update-config); an admin's own copy wins.
+XIVO_HOSTS_TEMPLATE = "/usr/share/xivo-config/templates/system/etc/hosts"
+CUSTOM_HOSTS_TEMPLATE = "/etc/xivo/custom-templates/system/etc/hosts"
 
 
 class Paths:
@@ -29,6 +34,10 @@ class Paths:
         self.backups = self.under(BACKUPS)
         self.system_ca_bundle = self.under(SYSTEM_CA_BUNDLE)
         self.group_file = self.under(GROUP_FILE)
+        self.hosts = self.under(HOSTS)
+        self.hostname = self.under(HOSTNAME)
+        self.xivo_hosts_template = self.under(XIVO_HOSTS_TEMPLATE)
+        self.custom_hosts_template = self.under(CUSTOM_HOSTS_TEMPLATE)
         self.state_dir = self.under(STATE_DIR)
         self.state = os.path.join(self.state_dir, "state")
         self.pending = os.path.join(self.state_dir, "pending")  # the next state, once committed
@@ -45,6 +54,11 @@ class Paths:
             found.update(path for path in expand(self.root, pattern.strip("/").split("/"))
                          if os.path.isdir(path))
         return sorted(found)
+
+    def inside(self, path):
+        """`path` (under the root) as the system under the root names it: absolute from its /."""
+        relative = os.path.relpath(path, self.root)
+        return "/" if relative == "." else "/" + relative
 
     def link_in(self, confd_dir):
         return os.path.join(confd_dir, LINK_NAME)

@@ -16,18 +16,23 @@ DEFAULTS = {
     "restart_services": "no",
     "probe": "auto",
     "hook_timeout": "120",
+    "override_host": "",
+    "manage_hosts": "yes",
+    "manage_override": "yes",
 }
 IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 GLOB_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.*/")
 
 
 # The settings in force: days and renew_days (int), services ((service, verify key) pairs),
 # confd_globs (tuple), restart_services (bool), hook_timeout (int, seconds), probe (None for `auto`,
-# else (name or None, port) pairs; see probe.endpoints). A namedtuple, as state.State, for the no-op
-# sync.
+# else (name or None, port) pairs; see probe.endpoints), override_host (str, "" for automatic),
+# manage_hosts and manage_override (bool). A namedtuple, as state.State, for the no-op sync.
 Settings = collections.namedtuple("Settings", ["days", "renew_days", "services", "confd_globs",
-                                               "restart_services", "hook_timeout", "probe"],
-                                  defaults=[int(DEFAULTS["hook_timeout"]), None])
+                                               "restart_services", "hook_timeout", "probe",
+                                               "override_host", "manage_hosts", "manage_override"],
+                                  defaults=[int(DEFAULTS["hook_timeout"]), None, "", True, True])
 
 
 def load(path):
@@ -65,6 +70,9 @@ def _parse(raw, path):
         restart_services=_boolean(raw, "restart_services", path),
         hook_timeout=_number(raw, "hook_timeout", 1, 86400, path),
         probe=_probe(raw["probe"], path),
+        override_host=_host(raw["override_host"], path),
+        manage_hosts=_boolean(raw, "manage_hosts", path),
+        manage_override=_boolean(raw, "manage_override", path),
     )
 
 
@@ -80,6 +88,17 @@ def _boolean(raw, key, path):
     if value not in ("yes", "no", "true", "false"):
         raise Problem(f"{key} must be yes or no, not {raw[key]!r}", path)
     return value in ("yes", "true")
+
+
+def _host(value, path):
+    """A DNS host name in lowercase A-label form (checked as names.is_host_name does, without
+    importing re on the no-op sync's path), or "" for the automatic choice."""
+    labels = value.lower().rstrip(".").split(".")
+    if value and not (len(value) <= 253 and not labels[-1].isdigit() and all(
+            0 < len(label) < 64 and set(label) <= HOST_CHARS and label[0] != "-" != label[-1]
+            for label in labels)):
+        raise Problem(f"override_host must be a DNS host name (A-labels), not {value!r}", path)
+    return ".".join(labels) if value else ""
 
 
 def _service(word, path):

@@ -35,11 +35,15 @@ def settle(ctx, recorded, reason):
         state.write(ctx.paths, ctx.owner, recorded._replace(**file_stamps))
         raise
     previous = recorded.fingerprint or ""
-    new = recorded._replace(fingerprint=found.info.fingerprint, pem_sha256=found.pem_sha256, **stamps)
+    # A watched override path that moved is news for the hooks once: the watch is dropped here,
+    # and the override hook records it again (without that hook, later syncs stay no-ops).
+    watch_moved = not state.watch_unchanged(recorded)
+    new = recorded._replace(fingerprint=found.info.fingerprint, pem_sha256=found.pem_sha256, **stamps,
+                            override_watch=() if watch_moved else recorded.override_watch)
     if previous and new.fingerprint != previous:
         new = new._replace(changed_at=str(int(time.time())))
     owed = hooks.owed(ctx.paths)
-    if owed is None and not _news_for_the_hooks(recorded, new):
+    if owed is None and not watch_moved and not _news_for_the_hooks(recorded, new):
         state.write(ctx.paths, ctx.owner, new)
         return None
     previous = owed if owed is not None else previous

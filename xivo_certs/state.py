@@ -5,7 +5,7 @@ import os
 
 from . import files
 
-LIST_KEYS = ("confd_dir", "san")
+LIST_KEYS = ("confd_dir", "san", "override_watch")
 
 # A namedtuple rather than a dataclass: `sync` reads the state after every apt run, and importing
 # dataclasses (inspect, ast) would cost more than that whole no-op sync may take (make bench).
@@ -14,7 +14,8 @@ _Fields = collections.namedtuple("_Fields", [
     "fingerprint", "cert_stat", "key_stat", "settings_stat", "confd_dir", "changed_at",
     "pem_sha256", "letsencrypt_lineage",
     "answered_hostname", "answered_key_type",  # debconf's answers last applied (debian/config)
-], defaults=(None, None, (), None, None, None, None, None, None, (), None, None, None, None, None))
+    "override_watch",
+], defaults=(None, None, (), None, None, None, None, None, None, (), None, None, None, None, None, ()))
 
 
 class State(_Fields):
@@ -70,6 +71,16 @@ def storable(value):
 def write(paths, owner, state):
     files.ensure_private_dir(paths.state_dir, owner)
     files.atomic_write(paths.state, render(state).encode(), 0o600, owner.private)
+
+
+def watch_unchanged(recorded):
+    """Whether the override and its links are as `xivo-certs override` left them (override_watch:
+    `STAMP PATH` lines, STAMP `-` for absent); when not, the hooks run again (issue 11)."""
+    for line in recorded.override_watch:
+        stamp, _, path = line.partition(" ")
+        if files.stat_stamp(path) != ("" if stamp == "-" else stamp):
+            return False
+    return True
 
 
 def current_stamps(paths, confd_globs):

@@ -30,7 +30,7 @@ def report(ctx):
         result["key_matches"] = None
     result["problems"] += _pair_problems(ctx, found, result["default"])
     wanted = override.plan(paths, ctx.settings, found.certs)
-    result["override"], override_problems = override.inspect(paths, ctx.settings, wanted)
+    result["override"], override_problems = override.inspect(paths, ctx.settings, ctx.owner, wanted)
     result["problems"] += override_problems
     restart_known = _served(ctx, found, result)
     result["information"] += _information(ctx, found, recorded, result["default"], wanted, restart_known)
@@ -149,8 +149,8 @@ def _information(ctx, found, recorded, default, wanted, restart_known=False):
         notes.append(f"the certificate changed on {when}"
                      " and the XiVO services were not restarted by xivo-certs: "
                      "run `xivo-service restart all` when it suits you (it drops live calls)")
-    if wanted.needed and wanted.host:
-        notes += override.advice(wanted.host)[-1:]
+    if wanted.needed and wanted.host and ctx.settings.manage_override:
+        notes += override.advice(ctx.paths, ctx.settings, wanted.host)[-1:]
     return notes
 
 
@@ -187,6 +187,8 @@ def render_text(result):
 
 
 def _override_text(ov):
+    if not ov["managed"]:
+        return ["override     not managed (manage_override = no)"]
     if not ov["needed"]:
         return [f"override     not needed (the certificate covers localhost); file {ov['state']}"]
     verify = {True: "system CAs", None: "unknown"}.get(ov["verify"], ov["verify"])

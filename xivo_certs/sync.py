@@ -23,4 +23,5 @@ def unchanged(ctx, recorded):
     """Whether the recorded state still describes the files: metadata only, no hooks owed."""
     if not recorded.fingerprint or os.path.exists(ctx.paths.hooks_due):
         return False
-    return recorded.recorded_stamps() == state.current_stamps(ctx.paths, ctx.settings.confd_globs)
+    return (recorded.recorded_stamps() == state.current_stamps(ctx.paths, ctx.settings.confd_globs)
+            and state.watch_unchanged(recorded))

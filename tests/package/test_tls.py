@@ -63,9 +63,12 @@ def tls_root(request, bases, deb):
 
 
 class Server:
-    def __init__(self, root, port, cert=CERT, key=KEY):
+    """openssl s_server on `port` (of every address, or only of `address`), serving the pair."""
+
+    def __init__(self, root, port, address=None, cert=CERT, key=KEY):
         self.root, self.port = root, port
-        self.proc = root.popen(f"exec openssl s_server -accept {port} -cert {cert} -key {key} "
+        accept = f"{address}:{port}" if address else port
+        self.proc = root.popen(f"exec openssl s_server -accept {accept} -cert {cert} -key {key} "
                                "-www -quiet")
         wait_listening(root, self.proc, port, "openssl s_server")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import hashes
 
-from xivo_certs import override
+from xivo_certs import hosts
 from support.certs import DAY, now, package_like
 from support.facts import fingerprint
 from support.layout import CA as CA_PATH, LINK_NAME as LINK, OVERRIDE as OVERRIDE_PATH
@@ -24,7 +24,7 @@ REQUIRED = {"cert_path", "key_path", "subject_cn", "names", "ip_addresses", "iss
 def resolves(monkeypatch):
     """Whether the override's host name resolves here (the test machine's DNS is not the point)."""
     answer = {"value": True}
-    monkeypatch.setattr(override, "resolves_here", lambda host: answer["value"])
+    monkeypatch.setattr(hosts, "resolves_to_loopback", lambda paths, host: answer["value"])
     return answer
 
 
@@ -51,7 +51,7 @@ def test_status_of_the_fresh_default(root, xc):
         "names": ["localhost"], "ip_addresses": ["127.0.0.1", "::1"], "issuer_cn": "localhost",
         "self_signed": True, "default": True, "key_type": "rsa:2048",
         "fingerprint_sha256": fingerprint(cert), "key_matches": True, "problems": [],
-        "override": {"needed": False, "path": str(root / OVERRIDE_PATH), "state": "absent",
+        "override": {"needed": False, "managed": True, "path": str(root / OVERRIDE_PATH), "state": "absent",
                      "links": [{"path": str(root / d / LINK), "state": "missing"}
                                for d in sorted(CONFD_DIRS)], "host": None, "verify": None},
     }
@@ -148,8 +148,8 @@ def test_override_problems(root, xc, ordinary_ca, issued, resolves):
                                     "localhost (run `xivo-certs override`)")
     assert found["problems"][1:5] == [f"{root / d / LINK}: missing link to {OVERRIDE_PATH}"
                                       for d in sorted(CONFD_DIRS)]
-    assert found["problems"][5] == ("pbx.example.test does not resolve to this machine; the daemons "
-                                    "connect to it")
+    assert found["problems"][5] == ("pbx.example.test does not resolve to 127.0.0.1, where the XiVO "
+                                    "daemons listen (run `xivo-certs override`)")
     resolves["value"] = True
     assert xc("override").code == 0
     assert problems_of(xc, root)["problems"] == []
