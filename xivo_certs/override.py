@@ -16,6 +16,9 @@ HEADER = ("# Managed by xivo-certs: written to match /usr/share/xivo-certs/serve
           "# Do not edit: change the certificate instead (xivo-certs install, dpkg-reconfigure\n"
           "# xivo-certs). To manage this file yourself, delete these lines first.\n")
 MANAGED_MARK = HEADER.splitlines()[0][:24].encode()
+# Names looked up for one that resolves to 127.0.0.1: each lookup may wait on DNS, and the hook
+# that chooses runs with apt (a certificate may hold thousands of names).
+RESOLVED_AT_MOST = 10
 OVERRIDE_NAME = os.path.basename(default_paths.OVERRIDE)
 ADOPT = "run `xivo-certs override --adopt` to take it over"
 
@@ -53,8 +56,8 @@ def plan(paths, settings, certs):
 def choose_host(paths, settings, info):
     """The certificate's name the daemons connect to, and the problems of that choice: the setting
     override_host, else the machine's FQDN when the certificate covers it, else the first name
-    that resolves to 127.0.0.1, else the first name; never a wildcard (`*.example.org,
-    example.org` must not send the daemons to the company's website)."""
+    that resolves to 127.0.0.1 (of the first RESOLVED_AT_MOST), else the first name; never a
+    wildcard (`*.example.org, example.org` must not send the daemons to the company's website)."""
     problems: tuple = ()
     if settings.override_host:
         if info.covers(settings.override_host):
@@ -67,7 +70,7 @@ def choose_host(paths, settings, info):
     candidates = [name for name in info.names if not name.startswith("*") and names.is_host_name(name)]
     if not info.has_san and info.primary_name:
         candidates.append(info.primary_name)
-    for name in candidates:
+    for name in candidates[:RESOLVED_AT_MOST]:
         if hosts.resolves_to_loopback(paths, name):
             return name, problems
     return (candidates[0] if candidates else None), problems

@@ -60,7 +60,7 @@ def xivo(request, bases, deb):
 def reach_every_peer(root, check, what):
     """Every service of every daemon, reached as the daemons would, against server.crt served on
     127.0.0.1 only (as the daemons listen: 127.0.1.1 reaches nothing)."""
-    server = Server(root, root.port, "127.0.0.1")
+    server = Server(root, root.port, address="127.0.0.1")
     try:
         res = root.run(f"python3 {STANDIN} " + " ".join(posixpath.dirname(d) for d in CONFD_DIRS),
                        check=False)

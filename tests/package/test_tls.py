@@ -65,7 +65,7 @@ def tls_root(request, bases, deb):
 class Server:
     """openssl s_server on `port` (of every address, or only of `address`), serving the pair."""
 
-    def __init__(self, root, port, address=None, cert=CERT, key=KEY):
+    def __init__(self, root, port, cert=CERT, key=KEY, address=None):
         self.root, self.port = root, port
         accept = f"{address}:{port}" if address else port
         self.proc = root.popen(f"exec openssl s_server -accept {accept} -cert {cert} -key {key} "

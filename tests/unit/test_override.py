@@ -484,6 +484,17 @@ def test_the_host_is_the_first_name_that_resolves_to_127_0_0_1_else_the_first(ro
     assert override.choose_host(root.paths, DEFAULTS, info_for("*.example.net")) == (None, ())
 
 
+def test_only_the_first_ten_names_are_looked_up(root):
+    """Each lookup may wait on DNS, in a hook run with apt: a certificate of thousands of names
+    must not hold it (the eleventh name resolving to 127.0.0.1 is not looked up)."""
+    names = [f"n{number}.example.net" for number in range(1, 12)]
+    info = info_for(*names)
+    (root / "etc/hosts").write_text(f"127.0.0.1\tlocalhost {names[9]}\n")
+    assert override.choose_host(root.paths, DEFAULTS, info) == (names[9], ())
+    (root / "etc/hosts").write_text(f"127.0.0.1\tlocalhost {names[10]}\n")
+    assert override.choose_host(root.paths, DEFAULTS, info) == (names[0], ())
+
+
 # --- states and problems ----------------------------------------------------------------------------------
 
 def states(root):
