@@ -59,10 +59,10 @@ class Pebble:
             raise
 
     def _wait_started(self):
-        if not self.started.wait(60) or self.proc.poll() is not None:
+        if not self.started.wait(120) or self.proc.poll() is not None:
             raise AssertionError(f"{self.root.label}: pebble did not start:\n{''.join(self.log)}")
         for port in (self.port, self.management):
-            wait_listening(self.root, self.proc, port, "pebble", timeout=30)
+            wait_listening(self.root, self.proc, port, "pebble")
 
     def _read_log(self):
         """Keep pebble's log; `started` once it says it serves (just before it listens), or exited."""

@@ -36,8 +36,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_listening(root, proc, port, what, timeout=15):
-    """Return once `proc` (a server in `root`) accepts connections on `port`."""
+def wait_listening(root, proc, port, what, timeout=120):
+    """Return once `proc` (a server in `root`) accepts connections on `port`; `timeout` only stops
+    a server that never listens."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
