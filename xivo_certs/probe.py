@@ -71,17 +71,21 @@ def _reason(error):
 
 
 def judged(served_endpoints, cert_path):
-    """(problems, information) of what the endpoints serve."""
-    problems, information = [], []
+    """(problems, information) of what the endpoints serve; those not listening in one line (on
+    a PBX being installed, that is most of them)."""
+    problems, information, silent = [], [], []
     for endpoint in served_endpoints:
         where = f"{HOST}:{endpoint['port']}" + (f" ({endpoint['name']})" if endpoint["name"] else "")
         if endpoint["state"] == RESTART:
             problems.append(f"{where} serves another certificate (sha256 {endpoint['fingerprint']}) "
                             f"than {cert_path}: restart needed (`xivo-service restart all`, which "
                             "drops live calls)")
-        elif endpoint["state"] != CURRENT:
-            information.append(f"{where} {endpoint['state']}"
-                               + (f" ({endpoint['error']})" if endpoint["state"] == NO_TLS else ""))
+        elif endpoint["state"] == NOT_LISTENING:
+            silent.append(where)
+        elif endpoint["state"] == NO_TLS:
+            information.append(f"{where} {NO_TLS} ({endpoint['error']})")
+    if silent:
+        information.append(f"{', '.join(silent)} {NOT_LISTENING}")
     return problems, information
 
 

@@ -114,6 +114,17 @@ def test_an_endpoint_serving_the_old_certificate_needs_a_restart(root, xc, serve
     assert not any(RESTART_GUESS in note for note in found["information"])  # a fact, not a guess
 
 
+def test_the_endpoints_not_listening_are_one_note(root, xc):
+    """A PBX being installed has most of its daemons not listening yet: one line, not one each."""
+    changed_pair(root, xc)
+    first, second = free_port(), free_port()
+    configure(root, f"nginx:{first} auth:{second}")
+    code, found = status(xc)
+    assert code == 0
+    assert [note for note in found["information"] if "not listening" in note] == [
+        f"localhost:{first} (nginx), localhost:{second} (auth) not listening"]
+
+
 def test_endpoints_serving_the_certificate_in_place_are_no_problem(root, xc, serve):
     (current, key), _ = changed_pair(root, xc)
     servers = [serve(current, key), serve(current, key)]
