@@ -37,6 +37,7 @@ import time
 CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
 XIVO_CERTS = [PYTHON, os.path.join(CHECKOUT, "bin", "xivo-certs")]
+LAUNCHER = os.path.join(CHECKOUT, "tests", "support", "bin", "xivo-certs")  # see run_checkout_command
 TIME = "/usr/bin/time"
 CACHE = "/var/cache/xivo-certs-bench"
 SUITE = "bookworm"
@@ -165,6 +166,15 @@ def xivo(env, root, *words, setup=None, check=None, label=None):
                    env, setup=setup, check=check, xivo=True)
 
 
+def run_checkout_command(hook):
+    """Make a shipped hook run the checkout's command: hooks get a fixed PATH and no PYTHONPATH
+    (xivo-certs(8), HOOKS), so through the test kit's launcher, which runs it as installed."""
+    with open(hook, "rb") as stream:
+        text = stream.read()
+    with open(hook, "wb") as stream:
+        stream.write(text.replace(b"exec xivo-certs ", f"exec {LAUNCHER} ".encode()))
+
+
 def new_root(scratch, name, env, key_type="rsa:2048"):
     """A root with a default certificate made by `ensure`, and synced."""
     root = os.path.join(scratch, name)
@@ -263,6 +273,7 @@ def row_confd(scratch, env, runs, progress, sizes=(10, 500, 1000)):
         shutil.copytree(os.path.join(CHECKOUT, "bin", "hooks.d"), hooks)
         for name in os.listdir(hooks):  # as the package installs them, whatever the checkout's modes
             os.chmod(os.path.join(hooks, name), 0o644 if name == "README" else 0o755)
+            run_checkout_command(os.path.join(hooks, name))
         os.chmod(hooks, 0o755)
         # The system's CA bundle, as on a real host: `openssl verify` reads it (the private CA
         # is not in it, so the override points at ca.crt).

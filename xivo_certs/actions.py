@@ -1,17 +1,17 @@
-"""The writing commands. Each changes things under the lock, records the state (settle), and
-returns what the hooks need; the command line runs them once the lock is released (the shipped
-hook calls `xivo-certs override`). What they have to say goes to `notes`."""
+"""The writing commands of the default certificate (ensure, generate, revert, renew) and what every
+writing command shares (install.py and override_command.py use it too). Each changes things under
+the lock, records the state (settle), and returns what the hooks need; the command line runs them
+once the lock is released. What they have to say goes to `notes`."""
 
 import os
 
-from . import files, names, override as override_module, pair, settings as settings_module, state
-from . import bundle, expiry, request, transaction, validate, x509
+from . import expiry, files, names, pair, settings as settings_module, state, transaction
 from .context import refuse_early
 from .errors import Problem
 from .settle import settle
 
 
-def _locked_change(ctx, notes, change, reason, admin_pair_problems_warn=False):
+def locked_change(ctx, notes, change, reason, admin_pair_problems_warn=False):
     """Run `change(recorded)` under the lock and settle; a Settled if the hooks must run.
 
     With `admin_pair_problems_warn` (ensure, run by postinst), a pair that cannot be used once
@@ -57,7 +57,7 @@ def ensure(ctx, notes, hostname=None, key_type=None, reason="install"):
         return _new_default(ctx, notes, recorded, hostname or pair.hostname_of(found, recorded),
                             key_type or recorded.key_type or found.info.key_type,
                             "; ".join(reasons), key_is_spare=bool(found.key_problem) and not unrecorded)
-    return _locked_change(ctx, notes, change, reason, admin_pair_problems_warn=True)
+    return locked_change(ctx, notes, change, reason, admin_pair_problems_warn=True)
 
 
 def _settings_or_defaults(ctx, notes):
@@ -136,12 +136,12 @@ def generate(ctx, notes, hostname=None, extra_names=None, key_type=None, days=No
     _check_key_type(key_type)
 
     def change(recorded):
-        _set_aside_admin_pair(ctx, notes, recorded, force, "generate --force")
+        set_aside_admin_pair(ctx, notes, recorded, force, "generate --force")
         return _new_default(ctx, notes, recorded, hostname, key_type, None, extra_names, days)
-    return _locked_change(ctx, notes, change, "generate")
+    return locked_change(ctx, notes, change, "generate")
 
 
-def _set_aside_admin_pair(ctx, notes, recorded, force, command):
+def set_aside_admin_pair(ctx, notes, recorded, force, command):
     """Back up a pair the package did not generate; refuse unless forced."""
     if not os.path.lexists(ctx.paths.cert):
         return
@@ -158,41 +158,6 @@ def _set_aside_admin_pair(ctx, notes, recorded, force, command):
     notes.say(f"backed up the admin's certificate and key to {where}")
 
 
-def install(ctx, notes, cert_file, key_file=None, chain_files=(), password_file=None):
-    given = bundle.read(cert_file, key_file, chain_files or (), password_file)
-    requested = not given.keys  # none given: the key `xivo-certs request` kept, forgotten once installed
-    if requested:
-        given = given._replace(keys=[request.kept_key(ctx.paths, cert_file)])
-    admin = validate.judge(given, cert_file, ctx.paths.system_ca_bundle)
-    for warning in admin.warnings:
-        notes.warn(warning)
-    key_pem, certs_pem = x509.key_pem(admin.key), x509.certs_pem(admin.certs)
-
-    def change(recorded):
-        if _in_place(ctx.paths, key_pem, certs_pem):
-            notes.say("the certificate, its chain and its key are already in place")
-            return recorded
-        _set_aside_admin_pair(ctx, notes, recorded, True, "install")
-        transaction.write_pair(ctx.paths, ctx.owner, key_pem, certs_pem, state.render(recorded))
-        if requested:
-            request.forget(ctx.paths, admin.key)
-        info = x509.describe(admin.certs[0])
-        notes.say(f"installed the certificate for {info.primary_name} "
-                  f"(valid until {info.not_after:%Y-%m-%d})")
-        return recorded
-    return _locked_change(ctx, notes, change, "install-cert")
-
-
-def _in_place(paths, key_pem, certs_pem):
-    """Whether server.key and server.crt hold these very bytes (fleet tools install on every pass:
-    then nothing is backed up, written, or told to the hooks)."""
-    try:
-        return (files.read_input(paths.cert, follow=False) == certs_pem
-                and files.read_input(paths.key, follow=False) == key_pem)
-    except Problem:
-        return False
-
-
 def revert(ctx, notes):
     def change(recorded):
         try:
@@ -203,9 +168,9 @@ def revert(ctx, notes):
             spare_key = bool(found.key_problem)
         except Problem:
             spare_key = False
-        _set_aside_admin_pair(ctx, notes, recorded, True, "revert")
+        set_aside_admin_pair(ctx, notes, recorded, True, "revert")
         return _new_default(ctx, notes, recorded, None, None, "revert", key_is_spare=spare_key)
-    return _locked_change(ctx, notes, change, "revert")
+    return locked_change(ctx, notes, change, "revert")
 
 
 def renew(ctx, notes):
@@ -223,32 +188,4 @@ def renew(ctx, notes):
         return _new_default(ctx, notes, recorded, pair.hostname_of(found, recorded),
                             recorded.key_type or found.info.key_type, "; ".join(reasons),
                             key_is_spare=bool(found.key_problem))
-    return expiry.after_renew(ctx, notes, lambda: _locked_change(ctx, notes, change, "renew"))
-
-
-def override(ctx, notes, adopt=False):
-    """Bring the override in line with the certificate; the problems left. What it left is
-    recorded (override_watch), so that `sync` runs the hooks again once it changes."""
-    refuse_early(ctx)
-    with files.locked(ctx.paths, ctx.owner):
-        transaction.recover(ctx.paths)
-        if not ctx.settings.manage_override:
-            _record_watch(ctx, ())
-            notes.say("manage_override = no: the override, its links, ca.crt and the hosts block "
-                      "are left as they are")
-            return []
-        found = pair.read(ctx.paths)
-        wanted = override_module.plan(ctx.paths, ctx.settings, found.certs)
-        problems = override_module.apply(ctx.paths, ctx.settings, ctx.owner, wanted, notes, adopt)
-        converged = not wanted.needed and not problems  # then there is nothing to keep an eye on
-        _record_watch(ctx, () if converged else override_module.watch(ctx.paths, ctx.settings))
-    if wanted.needed and wanted.host:
-        for line in override_module.advice(ctx.paths, ctx.settings, wanted.host):
-            notes.say(line)
-    return problems
-
-
-def _record_watch(ctx, watched):
-    recorded = state.read(ctx.paths.state)
-    if recorded.override_watch != watched:
-        state.write(ctx.paths, ctx.owner, recorded._replace(override_watch=watched))
+    return expiry.after_renew(ctx, notes, lambda: locked_change(ctx, notes, change, "renew"))

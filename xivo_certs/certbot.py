@@ -7,7 +7,7 @@ install of that lineage succeeds."""
 import os
 import time
 
-from . import actions, files, pair, state, x509
+from . import files, install, pair, state, x509
 from .cli import one_line
 from .context import refuse_early
 from .errors import Problem
@@ -103,7 +103,7 @@ def deploy(ctx, notes, lineage=None):
     try:
         if _in_place(ctx.paths, fullchain):
             return None
-        settled = actions.install(ctx, notes, fullchain, privkey)
+        settled = install.install(ctx, notes, fullchain, privkey)
     except (Problem, OSError) as error:
         _record_failure(ctx, lineage, one_line(error))
         raise

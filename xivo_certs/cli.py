@@ -92,7 +92,8 @@ def _escaped(line):
 
 def run(ctx, args, notes):
     # The imports below are lazy: cryptography and yaml stay off the no-op sync path, and each
-    # command loads what it uses (status alone needs json, the others the writing commands).
+    # command loads the module of its own work (status, request, install, certbot, override_command,
+    # actions for the default certificate's).
     if args.command == "status":
         from . import status
         text, problems = status.show(ctx, args.json, notes)
@@ -106,14 +107,14 @@ def run(ctx, args, notes):
         settled = sync.sync(ctx)
         if settled is None:
             return 0
+    elif args.command == "override":
+        from . import override_command
+        problems = override_command.override(ctx, notes, args.adopt)
+        for problem in problems:
+            notes.warn(problem)
+        return 1 if problems else 0
     else:
-        from . import actions
-        if args.command == "override":
-            problems = actions.override(ctx, notes, args.adopt)
-            for problem in problems:
-                notes.warn(problem)
-            return 1 if problems else 0
-        settled = change(actions, ctx, args, notes)
+        settled = change(ctx, args, notes)
     from .settle import run_hooks
     show(notes)  # before the hooks, which write to stderr too
     nonfatal = args.command == "ensure" and args.hooks_nonfatal
@@ -125,18 +126,20 @@ def run(ctx, args, notes):
     return code
 
 
-def change(actions, ctx, args, notes):
+def change(ctx, args, notes):
     """Run a writing command; a settle.Settled when the hooks must run."""
+    if args.command == "install":
+        from . import install
+        return install.install(ctx, notes, args.cert, args.key, args.chain, args.password_file)
+    if args.command == "certbot":
+        from . import certbot
+        return certbot.command(ctx, notes, args.action, args.name, args.lineage)
+    from . import actions
     if args.command == "ensure":
         return actions.ensure(ctx, notes, args.hostname, args.key_type, args.reason)
     if args.command == "generate":
         return actions.generate(ctx, notes, args.hostname, args.san, args.key_type, args.days,
                                 args.force)
-    if args.command == "install":
-        return actions.install(ctx, notes, args.cert, args.key, args.chain, args.password_file)
-    if args.command == "certbot":
-        from . import certbot
-        return certbot.command(ctx, notes, args.action, args.name, args.lineage)
     if args.command == "revert":
         return actions.revert(ctx, notes)
     return actions.renew(ctx, notes)
