@@ -24,20 +24,22 @@ def threshold(days_left):
 def after_renew(ctx, notes, renewal):
     """Run `renewal` (renew's change under the lock: a settle.Settled or None); then, whether it
     succeeded or refused (an admin's certificate inside the renew window), refresh the metrics
-    and alert for the certificate in place."""
+    (a change has them refreshed by the command line, after its hooks) and alert for the
+    certificate in place."""
     try:
         settled = renewal()
     except (Problem, OSError):
-        _follow_up(ctx, notes)
+        _follow_up(ctx, notes, refresh_metrics=True)
         raise
-    _follow_up(ctx, notes)
+    _follow_up(ctx, notes, refresh_metrics=settled is None)
     return settled
 
 
-def _follow_up(ctx, notes):
+def _follow_up(ctx, notes, refresh_metrics):
     if os.geteuid() != ctx.owner.uid:
         return  # refused before anything (not root): nothing to alert with
-    metrics.refresh(ctx, notes)
+    if refresh_metrics:
+        metrics.refresh(ctx, notes)
     try:
         found = pair.read(ctx.paths)
     except Problem:

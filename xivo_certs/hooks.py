@@ -14,6 +14,7 @@ from .errors import Problem
 FAILED = re.compile(r"^run-parts: (?:(?P<path>.+) exited (?:with return code (?P<code>\d+)"
                     r"|because of uncaught signal (?P<signal>\d+))"
                     r"|(?P<unseen>failed to stat component .+))$")
+MAX_HOPS = 40  # the kernel's own limit on the links of one path
 RUN_PARTS_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 UNTRUSTED = "hooks not run (they run as root; chown root and chmod go-w to trust them)"
 
@@ -69,8 +70,8 @@ def refuse_untrusted(directory, uid):
             _refuse_open_directories(path, uid)
         try:
             info = os.stat(path)
-        except FileNotFoundError:
-            continue  # a link to nothing cannot run: run-parts reports it
+        except OSError:  # a link to nothing, to itself, through a file: cannot run (links_to_nothing)
+            continue
         if not _roots_alone(info, uid):
             raise Problem(f"writable by a user other than root: {UNTRUSTED}", path)
 
@@ -95,17 +96,27 @@ def hook_paths(directory):
 
 
 def _refuse_open_directories(link, uid):
-    """Refuse `link` unless every directory its target resolves through is root's alone."""
-    target = os.path.realpath(link)
-    directory = os.path.dirname(target)
+    """Refuse `link` unless every directory each hop of it resolves through is root's alone:
+    whoever can write one can point that hop elsewhere after the check."""
+    path = link
+    for _ in range(MAX_HOPS):
+        try:
+            path = os.path.join(os.path.dirname(path), os.readlink(path))
+        except OSError:  # not a link (any more): the last hop is reached
+            return
+        _refuse_open_parents(link, os.path.realpath(os.path.dirname(path)), uid)
+
+
+def _refuse_open_parents(link, directory, uid):
+    """Refuse `link` unless `directory` and every one above it is root's alone."""
     while True:
         try:
             info = os.lstat(directory)
         except FileNotFoundError:
             info = None  # nothing to swap yet: the directories above must be root's
         if info is not None and not _roots_alone(info, uid):
-            raise Problem(f"a link to {target}, through {directory}, which a user other than root "
-                          f"can write: {UNTRUSTED}", link)
+            raise Problem(f"a link to {os.path.realpath(link)}, through {directory}, which a user "
+                          f"other than root can write: {UNTRUSTED}", link)
         if directory == "/":
             return
         directory = os.path.dirname(directory)

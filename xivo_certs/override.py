@@ -112,6 +112,9 @@ def _in_dir(paths, owner, directory, look, missing, refused):
             return look(fd)
     except FileNotFoundError:
         return missing
+    except PermissionError:  # status run by a user other than root
+        refused.append(f"{directory}: cannot be read by this user")
+        return "refused"
     except Problem as problem:
         refused.append(str(problem))
         return "refused"
@@ -177,6 +180,9 @@ def _needed_problems(paths, settings, wanted, found):
         problems.append(f"{paths.override}: out of date (run `xivo-certs override`)")
     problems += [f"{link}: missing link to {default_paths.OVERRIDE}"
                  for link, state in found.links if state == "missing"]
+    if wanted.ca_pem and found.override == "managed" and _content(paths.ca) != wanted.ca_pem:
+        problems.append(f"{paths.ca}: missing or not the chain's root, which the override has the "
+                        "daemons verify with (run `xivo-certs override`)")
     if wanted.host and not hosts.resolves_to_loopback(paths, wanted.host):
         problems.append(f"{wanted.host} does not resolve to 127.0.0.1, where the XiVO daemons listen"
                         + (" (run `xivo-certs override`)" if settings.manage_hosts else
@@ -264,10 +270,10 @@ def _content(path):
 
 
 def watch(paths, settings):
-    """`STAMP PATH` of the override and of each link it should have (STAMP `-`: absent), for the
-    state: `sync` runs the hooks again when one of them changes (deleted, or a foreign file
-    removed)."""
-    watched = [paths.override] + [paths.link_in(d) for d in paths.confd_dirs(settings.confd_globs)]
+    """`STAMP PATH` of the override, the CA file and each link the override should have (STAMP
+    `-`: absent), for the state: `sync` runs the hooks again when one of them changes (deleted,
+    or a foreign file removed)."""
+    watched = [paths.override, paths.ca] + [paths.link_in(d) for d in paths.confd_dirs(settings.confd_globs)]
     return tuple(f"{files.stat_stamp(path) or '-'} {path}" for path in watched)
 
 

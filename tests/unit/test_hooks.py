@@ -314,6 +314,37 @@ def test_a_hook_linked_through_a_directory_others_can_write_is_not_run(root, xc,
     assert order(root) == [] and root.hook_runs() == []
 
 
+def test_a_hook_linked_through_an_open_directory_on_the_way_is_not_run(root, xc, tmp_path):
+    """Not only the last target's directories: a hop in a directory others can write could be
+    pointed elsewhere after the check (20-x -> open/hop -> a root-owned script)."""
+    target = tmp_path / "hook"
+    target.write_text(ORDER_HOOK.format(name="vendor", log=root.log.parent / "order", code=0))
+    target.chmod(0o755)
+    open_dir = tmp_path / "open"
+    open_dir.mkdir()
+    open_dir.chmod(0o777)
+    (open_dir / "hop").symlink_to(target)
+    link = root.hooks / "20-x"
+    link.symlink_to(open_dir / "hop")
+    result = xc("ensure")
+    assert result.code == 1
+    assert result.err_lines == [f"xivo-certs: {link}: a link to {target}, through {open_dir}, which a user "
+                                "other than root can write: hooks not run (they run as root; chown root "
+                                "and chmod go-w to trust them)"]
+    assert order(root) == [] and root.hook_runs() == []
+
+
+def test_a_hook_linked_to_itself_is_a_failed_hook_even_for_postinst(root, xc):
+    """ELOOP is no traceback nor a failed postinst: --hooks-nonfatal warns, the other hooks run."""
+    (root.hooks / "30-loop").symlink_to("30-loop")
+    result = xc("ensure", "--hooks-nonfatal")
+    assert result.code == 0, result
+    # one warning: a link to nothing on a system's own tree; refused here, where the test root's
+    # parents include /tmp (writable by all)
+    [warning] = result.err_lines
+    assert warning.startswith("xivo-certs: warning: ") and "30-loop" in warning, warning
+
+
 def test_a_hooks_directory_linked_through_a_directory_others_can_write_is_not_trusted(root, xc, tmp_path):
     open_dir = tmp_path / "open"
     open_dir.mkdir()

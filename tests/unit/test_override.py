@@ -333,6 +333,23 @@ def test_sync_restores_a_deleted_managed_override(root, ordinary_ca, issued, xc)
     assert root.links() == ALL_LINKED
 
 
+def test_a_deleted_ca_file_is_a_problem_and_sync_restores_it(root, ordinary_ca, issued, xc):
+    """The override has every daemon verify with ca.crt: without it, all of them fail."""
+    root.ship_hooks()
+    put_admin(root, ordinary_ca, issued)
+    assert xc("sync").code == 0
+    ca = root / "usr/share/xivo-certs/ca.crt"
+    written = ca.read_bytes()
+    ca.unlink()
+    result = xc("status")
+    assert result.code == 1
+    assert f"  - {ca}: missing or not the chain's root, which the override has the daemons verify " \
+        "with (run `xivo-certs override`)" in result.out.splitlines()
+    assert xc("sync").code == 0
+    assert ca.read_bytes() == written
+    assert xc("status").code == 0
+
+
 def test_without_the_override_hook_a_moved_override_is_news_once(root, ordinary_ca, issued, xc):
     put_admin(root, ordinary_ca, issued)
     assert xc("sync").code == 0  # the recording hook only: the admin deleted 10-hostname-override
