@@ -581,3 +581,44 @@ def test_s47_purge_removes_relative_links_to_its_own_override(root, deb, pki_set
     check.eq(res.rc, 0, f"apt-get purge exit code: {res.output[-500:]!r}")
     check_no_override(root, check)
     check.done()
+
+
+# ---------------------------------------------------------------------------------------------- 48
+
+HOSTS_BEGIN = "# BEGIN xivo-certs: the certificate's name, for the XiVO daemons (they listen on 127.0.0.1)"
+
+
+def test_s48_purge_keeps_a_pending_request_key_and_takes_out_only_its_own_lines(root, deb):
+    """Purge moves a pending request's key to the backups (its certificate may be on its way),
+    restores certbot's cli.ini byte for byte, removes the node-exporter textfile, and takes out of
+    /etc/hosts the managed block only: a BEGIN line with no END after it is the admin's."""
+    check = Check(root)
+    fresh(root)
+    install(root, deb, check)
+    root.run("xivo-certs request --hostname pbx.example.com --out /root/pbx.csr")
+    request_key = root.get("/var/lib/xivo-certs/request.key")
+    check.true(request_key is not None, "request.key kept by xivo-certs request")
+    ini = b"# certbot's own settings\nmax-log-backups = 0\n"
+    root.write("/etc/letsencrypt/cli.ini", ini)
+    root.run("xivo-certs certbot enable pbx.example.com")
+    check.true(b"/usr/sbin/xivo-certs certbot deploy" in (root.get("/etc/letsencrypt/cli.ini") or b""),
+               "certbot enable adds its deploy-hook")
+    root.run("mkdir -p /var/lib/prometheus/node-exporter && xivo-certs renew")
+    check.true(root.exists("/var/lib/prometheus/node-exporter/xivo_certs.prom"), "the textfile is written")
+    hosts = root.text("/etc/hosts")
+    admin_tail = f"# END xivo-certs\n{HOSTS_BEGIN}\n10.0.0.5\tdb.internal\n"
+    ours = f"{HOSTS_BEGIN}\n127.0.0.1\tpbx.example.com\n# END xivo-certs\n"
+    root.write("/etc/hosts", f"{ours}{hosts}{admin_tail}")
+    check.done("before the purge")
+
+    res = root.run("apt-get purge -y xivo-certs", check=False)
+    check.eq(res.rc, 0, f"apt-get purge exit code: {res.output[-500:]!r}")
+    [backup] = root.glob("/var/backups/xivo-certs/purged-*") or [None]
+    check.eq(root.get(f"{backup}/request.key") if backup else None, request_key,
+             "the request's key, backed up")
+    check.true(f"the key of your pending certificate request was moved to {backup}/" in res.output,
+               f"purge should say where the request's key went: {res.output[-600:]!r}")
+    check.eq(root.get("/etc/letsencrypt/cli.ini"), ini, "certbot's cli.ini after purge")
+    check.true(not root.exists("/var/lib/prometheus/node-exporter/xivo_certs.prom"), "textfile left")
+    check.eq(root.text("/etc/hosts"), hosts + admin_tail, "/etc/hosts after purge")
+    check.done("after purge")
