@@ -162,6 +162,20 @@ def test_override_problems(root, xc, ordinary_ca, issued, resolves):
         found["override"]["links"]
 
 
+@pytest.mark.skipif(AS_ROOT, reason="root reads every directory (as a user, this one is not readable)")
+def test_a_conf_d_this_user_cannot_read_is_named_not_a_crash(root, xc, ordinary_ca, issued, resolves):
+    leaf = issued("pbx.example.test")
+    root.put_pair(leaf.cert, leaf.key, chain=[ordinary_ca.cert])
+    closed = root / "etc/wazo-calld/conf.d"
+    closed.chmod(0)
+    try:
+        found = problems_of(xc, root)
+    finally:
+        closed.chmod(0o755)
+    assert f"{closed}: cannot be read by this user" in found["problems"]
+    assert found["override"]["state"] == "absent"  # the rest is still said
+
+
 def test_a_foreign_override(root, xc, ordinary_ca, issued, resolves):
     leaf = issued("pbx.example.test")
     root.put_pair(leaf.cert, leaf.key, chain=[ordinary_ca.cert])
