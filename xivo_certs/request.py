@@ -31,7 +31,9 @@ def request(ctx, notes, hostname, extra_names=(), key_type=None, out=None):
     key = x509.new_key(key_type)
     csr = signing_request(key, hostname, alt_names)
     with files.locked(ctx.paths, ctx.owner):
-        _write(ctx, x509.key_pem(key), csr, out)
+        previous = _write(ctx, x509.key_pem(key), csr, out)
+    if previous:  # its certificate may still come back from the CA
+        notes.warn(f"the key of the previous request was backed up to {previous}")
     kept = f"the key stays in {key_path(ctx.paths)} until `xivo-certs install --cert FILE " \
            "[--chain FILE]` (without --key) installs the signed certificate"
     if out:
@@ -67,7 +69,8 @@ def signing_request(key, hostname, alt_names):
 
 def _write(ctx, key_pem, csr, out):
     """The key beside its final name, then the CSR, then the key renamed into place: a CSR that
-    cannot be written leaves the previous request's key as it was."""
+    cannot be written to `out` leaves the previous request's key as it was. That key, replaced,
+    is backed up first (a CSR for stdout is printed only after): its backup's path, or None."""
     kept = key_path(ctx.paths)
     files.remove(kept + files.NEW_SUFFIX)
     files.write_new(kept + files.NEW_SUFFIX, key_pem, 0o600, ctx.owner.private)
@@ -79,8 +82,10 @@ def _write(ctx, key_pem, csr, out):
         if isinstance(error, OSError):
             raise Problem(f"cannot write the request: {error.strerror or error}", out)
         raise
+    previous = files.backup(ctx.paths, ctx.owner, [kept], "request-key") if os.path.exists(kept) else None
     os.rename(kept + files.NEW_SUFFIX, kept)
     files.fsync_dir(ctx.paths.state_dir)
+    return previous
 
 
 def kept_key(paths, cert_file):

@@ -82,8 +82,14 @@ def test_request_to_a_file_then_install_without_key(root, xc, ca, tmp_path):
 def test_a_second_request_replaces_the_kept_key(root, xc, ca, tmp_path):
     first, second = tmp_path / "1.csr", tmp_path / "2.csr"
     assert xc("request", "--hostname", "pbx.example.test", "--out", first).code == 0
-    assert xc("request", "--hostname", "pbx.example.test", "--out", second).code == 0
+    first_key = kept_key(root).read_bytes()
+    result = xc("request", "--hostname", "pbx.example.test", "--out", second)
+    assert result.code == 0
     assert spki(load_key(kept_key(root)).public_key()) == spki(parse_csr(second.read_bytes()).public_key())
+    # the first key is not lost: its certificate may still come back from the CA
+    [backup] = (root / "var/backups/xivo-certs").glob("*-request-key")
+    assert result.err_lines[0] == f"xivo-certs: the key of the previous request was backed up to {backup}"
+    assert (backup / "request.key").read_bytes() == first_key
     line = refusal_line(root, xc, "install", "--cert", sign(first, ca, tmp_path))
     signed = tmp_path / "signed.crt"
     assert line == f"xivo-certs: {kept_key(root)}: does not match the certificate in {signed}"
