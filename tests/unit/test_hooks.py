@@ -297,6 +297,13 @@ def test_hooks_nonfatal_makes_untrusted_hooks_a_warning_for_postinst(root, xc):
 
 # --- links: checked where they lead (issue 12, item 1) -------------------------------------------
 
+def refused_link(link, target, through, warning=False):
+    """The one line of a hook (or hooks.d) linked through a directory others can write."""
+    return (f"xivo-certs: {'warning: ' if warning else ''}{link}: a link to {target}, through {through}, "
+            "which a user other than root can write: hooks not run (they run as root; chown root and "
+            "chmod go-w to trust them)")
+
+
 def test_a_hook_linked_through_a_directory_others_can_write_is_not_run(root, xc, tmp_path):
     vendor = tmp_path / "vendor"
     vendor.mkdir(mode=0o775)
@@ -308,9 +315,7 @@ def test_a_hook_linked_through_a_directory_others_can_write_is_not_run(root, xc,
     link.symlink_to(target)
     result = xc("ensure")
     assert result.code == 1
-    assert result.err_lines == [f"xivo-certs: {link}: a link to {target}, through {vendor}, which a user "
-                                "other than root can write: hooks not run (they run as root; chown root "
-                                "and chmod go-w to trust them)"]
+    assert result.err_lines == [refused_link(link, target, vendor)]
     assert order(root) == [] and root.hook_runs() == []
 
 
@@ -328,9 +333,7 @@ def test_a_hook_linked_through_an_open_directory_on_the_way_is_not_run(root, xc,
     link.symlink_to(open_dir / "hop")
     result = xc("ensure")
     assert result.code == 1
-    assert result.err_lines == [f"xivo-certs: {link}: a link to {target}, through {open_dir}, which a user "
-                                "other than root can write: hooks not run (they run as root; chown root "
-                                "and chmod go-w to trust them)"]
+    assert result.err_lines == [refused_link(link, target, open_dir)]
     assert order(root) == [] and root.hook_runs() == []
 
 
@@ -355,9 +358,7 @@ def test_a_hooks_directory_linked_through_a_directory_others_can_write_is_not_tr
     add_order_hook(root, "20-hook")
     result = xc("ensure", "--hooks-nonfatal")
     assert result.code == 0
-    assert result.err_lines == [f"xivo-certs: warning: {root.hooks}: a link to {moved}, through {open_dir}, "
-                                "which a user other than root can write: hooks not run (they run as root; "
-                                "chown root and chmod go-w to trust them)"]
+    assert result.err_lines == [refused_link(root.hooks, moved, open_dir, warning=True)]
     assert order(root) == [] and root.hook_runs() == []
 
 
