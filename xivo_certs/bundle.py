@@ -55,7 +55,7 @@ def read_cert_file(path, password, password_file):
     if not certs:
         raise Problem("the PKCS#12 file holds no certificate", path)
     keys = [(x509.supported_key(key, path), path)] if key is not None else []
-    return [(c, path) for c in certs], keys
+    return [(x509.readable(c, f"certificate {n}", path), path) for n, c in enumerate(certs, 1)], keys
 
 
 def _pkcs12_problem(error, password_file):

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 
 try:  # the cryptography-38 shim, see _rsa_key_check_skipped
     from cryptography.hazmat.backends.openssl.backend import backend as _openssl_backend
@@ -107,16 +107,32 @@ def parse_certificates(data, path):
 def pem_certificate(block, number, path):
     """The certificate of one PEM block, the `number`th of the file at `path`."""
     try:
-        return x509.load_pem_x509_certificate(block)
+        cert = x509.load_pem_x509_certificate(block)
     except (ValueError, UnsupportedAlgorithm) as error:
         raise Problem(f"certificate {number} is not valid X.509: {_short(error)}", path)
+    return readable(cert, f"certificate {number}", path)
 
 
 def _der_certificate(data, path):
     try:
-        return x509.load_der_x509_certificate(data)
+        cert = x509.load_der_x509_certificate(data)
     except (ValueError, UnsupportedAlgorithm):
         raise Problem("not a certificate (neither PEM nor DER X.509)", path)
+    return readable(cert, "the certificate", path)
+
+
+def readable(cert, what, path):
+    """`cert`, once every part we judge is parsed: cryptography parses the extensions, the
+    signature algorithm and the key only when asked, so a certificate we cannot judge would
+    otherwise fail later, in the middle of a command."""
+    if cert.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS:
+        raise Problem(f"{what} is signed with RSASSA-PSS, which xivo-certs does not support "
+                      "(ask for RSA PKCS#1 v1.5 or ECDSA signatures)", path)
+    try:
+        cert.extensions, cert.signature_hash_algorithm, cert.public_key()
+    except (ValueError, UnsupportedAlgorithm, x509.DuplicateExtension) as error:
+        raise Problem(f"{what} cannot be read: {_short(error)}", path)
+    return cert
 
 
 def parse_private_key(data, path, password=None, password_file=None):

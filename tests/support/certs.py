@@ -129,6 +129,34 @@ def openssl_weak_pair(workdir, kind):
     return Path(crt).read_bytes(), Path(key).read_bytes()
 
 
+def unreadable_pair(workdir, kind):
+    """(cert PEM, key PEM) of a self-signed pair for pbx.example.test that loads but cannot be
+    judged: `kind` "rsa-pss" (signed with RSASSA-PSS by openssl) or "duplicate-extension" (one
+    private extension twice, which cryptography reports only when the extensions are read)."""
+    if kind == "rsa-pss":
+        key, crt = f"{workdir}/pss.key", f"{workdir}/pss.crt"
+        subprocess.run(["openssl", "req", "-x509", "-nodes", "-newkey", "rsa:2048", "-sha256",
+                        "-sigopt", "rsa_padding_mode:pss", "-subj", "/CN=pbx.example.test",
+                        "-addext", "subjectAltName=DNS:pbx.example.test", "-keyout", key, "-out", crt],
+                       check=True, capture_output=True)
+        return Path(crt).read_bytes(), Path(key).read_bytes()
+    key = new_key()
+    builder = (x509.CertificateBuilder().subject_name(name("pbx.example.test"))
+               .issuer_name(name("pbx.example.test")).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now() - DAY).not_valid_after(now() + 30 * DAY)
+               .add_extension(alt_names(["pbx.example.test"]), critical=False))
+    for arc in (1, 2):
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(x509.ObjectIdentifier(f"1.3.6.1.4.1.55555.{arc}"), b"\x05\x00"),
+            critical=False)
+    der = builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    oid_der = b"\x06\x09\x2b\x06\x01\x04\x01\x83\xb2\x03"  # 1.3.6.1.4.1.55555. (last arc follows)
+    assert der.count(oid_der + b"\x02") == 1
+    der = der.replace(oid_der + b"\x02", oid_der + b"\x01")  # same length: the DER stays well formed
+    return cert_pem(x509.load_der_x509_certificate(der)), key_pem(key)
+
+
 def openssl_req_x509(workdir, hostname, days=30):
     """(cert path, key path) of a self-signed pair for `hostname` made as an admin would with plain
     `openssl req -x509` and Debian's openssl.cnf: basicConstraints critical CA:TRUE, key

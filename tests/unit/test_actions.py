@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
 from support.asserts import owner_mode
-from support.certs import DAY, load_key, now, package_like, pem
+from support.certs import DAY, load_key, now, package_like, pem, unreadable_pair
 from support.facts import fingerprint, sha256_file, spki
 from support.layout import CA as CA_PATH, HOOK_VARIABLES, OVERRIDE as OVERRIDE_PATH
 from support.owners import GID, UID, WWW_DATA
@@ -720,7 +720,8 @@ def test_a_removed_conf_d_directory_is_recorded_without_hooks(root, xc):
     assert root.snapshot() == before
 
 
-@pytest.mark.parametrize("damage", ["cert is a symlink", "cert is garbage", "key is missing"])
+@pytest.mark.parametrize("damage", ["cert is a symlink", "cert is garbage", "key is missing",
+                                    "rsa-pss", "duplicate-extension"])
 def test_ensure_warns_once_about_an_admins_unusable_pair_and_exits_0(root, xc, issued, tmp_path, damage):
     """postinst runs ensure: an admin's broken pair must not fail the install, nor be touched."""
     cert, key = issued("pbx.example.test").pair
@@ -733,8 +734,12 @@ def test_ensure_warns_once_about_an_admins_unusable_pair_and_exits_0(root, xc, i
         root.cert.symlink_to(target)
     elif damage == "cert is garbage":
         root.cert.write_bytes(b"not a certificate\n")
-    else:
+    elif damage == "key is missing":
         root.key.unlink()
+    else:
+        cert_bytes, key_bytes = unreadable_pair(tmp_path, damage)
+        root.cert.write_bytes(cert_bytes)
+        root.key.write_bytes(key_bytes)
     before = root.snapshot()
     result = xc("ensure", "--reason", "upgrade", "--hooks-nonfatal")
     assert result.code == 0

@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from support.certs import key_pem, load_key, make_cert, name, openssl_pkcs12, openssl_req_x509, pem
+from support.certs import (key_pem, load_key, make_cert, name, openssl_pkcs12, openssl_req_x509, pem,
+                           unreadable_pair)
 from support.facts import fingerprint, spki
 from support.layout import CA as CA_PATH
 from xc_testlib import refusal_line
@@ -220,6 +221,23 @@ def test_a_self_signed_ca_certificate_strict_clients_refuse(root, xc, keys, writ
     line = refusal_line(root, xc, "install", "--cert", cert_file, "--key", write("pbx.key", pem(key)))
     assert line == (f"xivo-certs: {cert_file}: is a self-signed CA certificate (basicConstraints "
                     "CA:TRUE) that strict TLS clients refuse: unhandled critical extension")
+
+
+@pytest.mark.parametrize("kind, problem", [
+    ("rsa-pss", "is signed with RSASSA-PSS, which xivo-certs does not support"),
+    ("duplicate-extension", "cannot be read: Duplicate 1.3.6.1.4.1.55555.1 extension found")])
+@pytest.mark.parametrize("container", ["pem", "p12"])
+def test_a_certificate_that_loads_but_cannot_be_judged_is_one_line(
+        root, xc, write, tmp_path, kind, problem, container):
+    """cryptography reads the extensions and the signature algorithm only when asked."""
+    cert_bytes, key_bytes = unreadable_pair(tmp_path, kind)
+    cert, key = write("pbx.crt", cert_bytes), write("pbx.key", key_bytes)
+    args = ["--cert", cert, "--key", key]
+    if container == "p12":
+        args = ["--cert", openssl_pkcs12(tmp_path / "in/pbx.p12", cert, key)]
+    line = refusal_line(root, xc, "install", *args)
+    assert line.startswith(f"xivo-certs: {args[1]}: certificate 1 "), line
+    assert problem in line
 
 
 def test_the_encrypted_key_advice_keeps_the_key(root, xc, admin, write):
