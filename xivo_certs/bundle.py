@@ -28,9 +28,18 @@ def read(cert_file, key_file=None, chain_files=(), password_file=None):
         data = files.read_input(chain_file)
         certs += [(cert, chain_file) for cert in x509.parse_certificates(data, chain_file)]
     if key_file:
-        data = files.read_input(key_file)
-        keys = [(x509.parse_private_key(data, key_file, password, password_file), key_file)]
+        keys = read_key_file(key_file, password, password_file)
     return Given(certs, keys)
+
+
+def read_key_file(path, password, password_file):
+    """[(key, path)]: each private key of a PEM file (validate refuses two different ones), or
+    the one of a DER file."""
+    data = files.read_input(path)
+    blocks = [match.group(0) for match in x509.PEM_BLOCK.finditer(data)
+              if match.group(1).endswith(b"PRIVATE KEY")]
+    return [(x509.parse_private_key(block, path, password, password_file), path)
+            for block in blocks or [data]]
 
 
 def read_password(path):

@@ -25,9 +25,11 @@ def judge(given, cert_file, system_bundle):
     """The Admin pair of a bundle.Given: the certificate its key belongs to, and that
     certificate's chain among the others."""
     key, key_path = the_key(given, cert_file)
-    leaf_item = the_leaf(given, key, key_path, cert_file)
+    candidates = [item for item in given.certs if x509.key_matches(item[0], key)]
+    leaf_item = the_leaf(candidates, key_path, cert_file)
     warnings = leaf(*leaf_item)
-    others = [item for item in given.certs if item is not leaf_item]
+    warnings += superseded_warnings(leaf_item, candidates)
+    others = [item for item in given.certs if item not in candidates]
     ordered, left_out = chain_module.in_order(leaf_item, others)
     warnings += chain_warnings(ordered, left_out, system_bundle)
     return Admin([cert for cert, _ in ordered], key, warnings)
@@ -44,14 +46,27 @@ def the_key(given, cert_file):
     return key, path
 
 
-def the_leaf(given, key, key_path, cert_file):
-    """(certificate, path): the certificate `key` belongs to."""
-    for item in given.certs:
-        if x509.key_matches(item[0], key):
-            return item
-    if key_path == cert_file:
-        raise Problem("its private key matches none of its certificates", cert_file)
-    raise Problem(f"does not match the certificate in {cert_file}", key_path)
+def the_leaf(candidates, key_path, cert_file):
+    """(certificate, path): of the certificates the key belongs to (a renewal may keep the key),
+    the one valid now, not a CA, that ends last; whatever order the files give them in."""
+    if not candidates:
+        if key_path == cert_file:
+            raise Problem("its private key matches none of its certificates", cert_file)
+        raise Problem(f"does not match the certificate in {cert_file}", key_path)
+    return max(candidates, key=_preference)
+
+
+def _preference(item):
+    info = x509.describe(item[0])
+    return certinfo.validity_problem(info) is None, not info.is_ca, info.not_after
+
+
+def superseded_warnings(leaf_item, candidates):
+    """A line for each other certificate of the same key, left out of server.crt."""
+    chosen = x509.fingerprint(leaf_item[0])
+    return [f"warning: {path}: left out another certificate for the same key "
+            f"({x509.name_text(cert.subject)}, valid until {x509.describe(cert).not_after:%Y-%m-%d})"
+            for cert, path in candidates if x509.fingerprint(cert) != chosen]
 
 
 def leaf(cert, path):

@@ -172,3 +172,27 @@ def test_unreadable_files_are_named(ca, files_of, tmp_path):
     a_dir.mkdir()
     with pytest.raises(Problem, match=f"^{a_dir}: not a regular file$"):
         validate.admin_pair(f["cert"], str(a_dir))
+
+
+@pytest.mark.parametrize("order", ["renewed first", "expired first"])
+def test_of_two_certificates_for_the_key_the_one_valid_now_is_the_leaf(ca, files_of, order):
+    """A renewal that kept the key (certbot --reuse-key), both in one bundle in either order."""
+    renewed, key = ca.leaf()
+    expired, _ = ca.leaf(key=key, not_before=now() - 400 * DAY, days=90)
+    bundle = [renewed, expired] if order == "renewed first" else [expired, renewed]
+    f = files_of(cert=pem(*bundle, ca.cert), key=pem(key))
+    certs, _, warnings = validate.admin_pair(f["cert"], f["key"])
+    assert [fingerprint(c) for c in certs] == [fingerprint(renewed), fingerprint(ca.cert)]
+    assert warnings == [f"warning: {f['cert']}: left out another certificate for the same key "
+                        f"(pbx.example.test, valid until {(now() - 310 * DAY):%Y-%m-%d})"]
+
+
+def test_a_key_file_holding_two_different_keys_is_refused_in_either_order(ca, files_of, keys):
+    leaf, key = ca.leaf()
+    other = keys.get("ec:p256")
+    for label, blocks in (("ours_first", (key, other)), ("ours_last", (other, key))):
+        f = files_of(cert=pem(leaf), **{label: pem(*blocks)})
+        with pytest.raises(Problem) as refused:
+            validate.admin_pair(f["cert"], f[label])
+        assert refused.value.path == f[label]
+        assert "holds a second, different private key" in str(refused.value)
