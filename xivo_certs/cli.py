@@ -63,7 +63,7 @@ def parse(argv):
 def show(notes):
     """Print what the command had to say, and forget it. Output stdout cannot take (closed, or on
     a full disk) is lost: stderr says so, stdout is detached and the command will exit 1."""
-    out, err = [printable(text) for text in notes.out], [printable(text) for text in notes.err]
+    out, err = [printable(line) for line in notes.out], [printable(line) for line in notes.err]
     notes.out.clear()
     notes.err.clear()
     try:
@@ -78,15 +78,12 @@ def show(notes):
         print(line, file=sys.stderr)
 
 
-def printable(text):
-    """`text` with what a terminal would obey escaped (C0 and C1 controls, DEL, line separators,
-    bidi controls): a name in a certificate is anyone's choice. Its lines stay lines."""
-    if text.isprintable():
-        return text
-    return "\n".join(map(_escaped, text.split("\n")))
-
-
-def _escaped(line):
+def printable(line):
+    """`line` with what a terminal would obey escaped (C0 and C1 controls, newlines included, DEL,
+    line separators, bidi controls): a name in a certificate or a file name is anyone's choice,
+    and must not make a line of its own."""
+    if line.isprintable():
+        return line
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in line)
 
 
@@ -96,8 +93,8 @@ def run(ctx, args, notes):
     # actions for the default certificate's).
     if args.command == "status":
         from . import status
-        text, problems = status.show(ctx, args.json, notes)
-        notes.out.append(text)
+        lines, problems = status.show(ctx, args.json, notes)
+        notes.out.extend(lines)
         return 1 if problems else 0
     if args.command == "request":
         from . import request

@@ -71,7 +71,8 @@ def refuse_early(ctx):
 
 
 class Notes:
-    """What a command has to say, line by line; the command line prints it."""
+    """What a command has to say, line by line (a line holds no newline: one is shown escaped);
+    the command line prints it."""
 
     def __init__(self):
         self.out: list[str] = []  # for stdout

@@ -39,7 +39,7 @@ def request(ctx, notes, hostname, extra_names=(), key_type=None, out=None):
     if out:
         notes.say(f"wrote the request for {', '.join(alt_names)} ({key_type}) to {out}; {kept}")
     else:
-        notes.out.append(csr.decode().rstrip("\n"))
+        notes.out.extend(csr.decode().splitlines())
         notes.warn(kept)  # stderr: stdout is the CSR alone
 
 

@@ -264,9 +264,19 @@ def test_what_is_printed_never_holds_a_control_character(capsys):
     from xivo_certs import cli
     from xivo_certs.context import Notes
     notes = Notes()
-    notes.out.append("certificate\n  subject    CN=a\x1b[2Jb\x00\u2028c\x9b\x7f")
+    notes.out.extend(["certificate", "  subject    CN=a\x1b[2Jb\x00\u2028c\x9b\x7f"])
     notes.warn("bell\x07 and \u202eright-to-left")
+    notes.warn("/tmp/no\nxivo-certs: installed the certificate for evil.org: not a certificate")
     cli.show(notes)
     out, err = capsys.readouterr()
     assert out == "certificate\n  subject    CN=a\\x1b[2Jb\\x00\\u2028c\\x9b\\x7f\n"
-    assert err == "xivo-certs: bell\\x07 and \\u202eright-to-left\n"
+    assert err == ("xivo-certs: bell\\x07 and \\u202eright-to-left\n"
+                   "xivo-certs: /tmp/no\\nxivo-certs: installed the certificate for evil.org: not a "
+                   "certificate\n")
+
+
+def test_a_file_name_holding_a_newline_is_still_one_line_of_refusal(root, xc, tmp_path):
+    missing = tmp_path / "no\nxivo-certs: installed the certificate for evil.org"
+    line = refusal_line(root, xc, "install", "--cert", missing, "--key", missing)
+    assert line.startswith(f"xivo-certs: {tmp_path}/no\\nxivo-certs: installed the certificate for "
+                           "evil.org: "), line

@@ -228,14 +228,15 @@ def test_text_status(root, xc, ca, resolves):
 def test_names_in_the_certificate_reach_the_terminal_escaped(root, xc, ca, keys):
     """A pair copied by hand is checked by no `install`: its names are printed escaped."""
     evil_ca = type(ca)(keys, cn="CA\x07\x00")
-    cert, key = evil_ca.leaf(("pbx.example.test", "a\x1b[2J.example"), cn="pbx\x1b]0;x\x07\u202e",
-                             raw_dns=True)
+    cert, key = evil_ca.leaf(("pbx.example.test", "a\x1b[2J.example", "b\nproblems     none"),
+                             cn="pbx\x1b]0;x\x07\u202e", raw_dns=True)
     root.put_pair(cert, key)
     result = xc("status")
     lines = result.out.split("\n")
     assert all(line.isprintable() for line in lines), lines
     assert r"  subject    CN=pbx\x1b]0;x\x07\u202e (issued by CA\x07\x00, an admin's)" in lines
-    assert r"  names      pbx.example.test, a\x1b[2J.example" in lines
+    assert r"  names      pbx.example.test, a\x1b[2J.example, b\nproblems     none" in lines
+    assert "problems     none" not in lines  # a name makes no line of its own
     as_json = json.loads(xc("status", "--json").out)
     assert as_json["subject_cn"] == "pbx\x1b]0;x\x07\u202e"  # JSON escapes it, and keeps it exact
 
