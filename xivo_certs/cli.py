@@ -116,11 +116,12 @@ def run(ctx, args, notes):
     show(notes)  # before the hooks, which write to stderr too
     nonfatal = args.command == "ensure" and args.hooks_nonfatal
     quiet = args.command == "sync" and args.quiet
-    code = run_hooks(ctx, settled, notes, nonfatal, quiet)
-    if settled is not None:  # any change: the node-exporter textfile follows it
-        from . import metrics
-        metrics.refresh(ctx, notes)
-    return code
+    try:
+        return run_hooks(ctx, settled, notes, nonfatal, quiet)
+    finally:
+        if settled is not None:  # any change, even one whose hooks could not run
+            from . import metrics
+            metrics.refresh(ctx, notes)
 
 
 def change(ctx, args, notes):

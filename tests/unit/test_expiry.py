@@ -124,6 +124,16 @@ def test_the_textfile_follows_renew_and_every_change(root, xc, ca):
     assert sorted(os.listdir(root / "var/lib/prometheus/node-exporter")) == ["xivo_certs.prom"]
 
 
+def test_the_textfile_follows_a_change_whose_hooks_cannot_run(root, xc, ca):
+    (root / "var/lib/prometheus/node-exporter").mkdir(parents=True)
+    admin_pair(root, ca, 20)
+    xc("renew")
+    (root / "etc/xivo-certs/hooks.d").chmod(0o775)  # hooks others may write are never run
+    result = xc("revert")
+    assert result.code == 1 and "hooks.d" in result.err, result
+    assert metrics(root)["xivo_certs_not_after_timestamp_seconds"] == int(end(root.certs()[0]))
+
+
 def test_no_textfile_without_the_exporter_directory(root, xc, ca):
     admin_pair(root, ca, 20)
     xc("renew")
