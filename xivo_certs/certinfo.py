@@ -17,6 +17,7 @@ class CertInfo(NamedTuple):
     """What a certificate says (x509.describe makes it)."""
     subject_cn: str
     issuer_cn: str
+    issuer: str  # its CN, else the whole name (RFC 4514): many private CAs have no CN
     names: tuple  # DNS names of the subjectAltName
     ip_addresses: tuple
     self_signed: bool

@@ -185,6 +185,7 @@ def describe(cert):
     return CertInfo(
         subject_cn=_common_name(cert.subject),
         issuer_cn=_common_name(cert.issuer),
+        issuer=name_text(cert.issuer),
         names=tuple(san.get_values_for_type(x509.DNSName)) if san else (),
         ip_addresses=tuple(str(a) for a in san.get_values_for_type(x509.IPAddress)) if san else (),
         self_signed=is_self_signed(cert),

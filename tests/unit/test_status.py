@@ -15,8 +15,8 @@ from support.layout import CA as CA_PATH, LINK_NAME as LINK, OVERRIDE as OVERRID
 from support.owners import AS_ROOT, UID, WWW_DATA
 from xc_testlib import CONFD_DIRS, assert_quiet_no_op
 
-REQUIRED = {"cert_path", "key_path", "subject_cn", "names", "ip_addresses", "issuer_cn", "self_signed",
-            "default", "not_after", "days_left", "key_type", "fingerprint_sha256", "key_matches",
+REQUIRED = {"cert_path", "key_path", "subject_cn", "names", "ip_addresses", "issuer_cn", "issuer",
+            "self_signed", "default", "not_after", "days_left", "key_type", "fingerprint_sha256", "key_matches",
             "override", "problems"}
 
 
@@ -49,7 +49,7 @@ def test_status_of_the_fresh_default(root, xc):
     assert {k: found[k] for k in REQUIRED - {"not_after", "days_left"}} == {
         "cert_path": str(root.cert), "key_path": str(root.key), "subject_cn": "localhost",
         "names": ["localhost"], "ip_addresses": ["127.0.0.1", "::1"], "issuer_cn": "localhost",
-        "self_signed": True, "default": True, "key_type": "rsa:2048",
+        "issuer": "localhost", "self_signed": True, "default": True, "key_type": "rsa:2048",
         "fingerprint_sha256": fingerprint(cert), "key_matches": True, "problems": [],
         "override": {"needed": False, "managed": True, "path": str(root / OVERRIDE_PATH), "state": "absent",
                      "links": [{"path": str(root / d / LINK), "state": "missing"}
@@ -57,6 +57,17 @@ def test_status_of_the_fresh_default(root, xc):
     }
     assert len(found["fingerprint_sha256"]) == 64 and found["fingerprint_sha256"] == \
         found["fingerprint_sha256"].lower()
+
+
+def test_an_issuer_without_a_cn_is_named_by_its_whole_name(root, xc, issued, ordinary_ca):
+    """trustme's CAs, like many private ones, have no CN."""
+    leaf = issued("pbx.example.test")
+    root.put_pair(leaf.cert, leaf.key)
+    code, found = status(xc, root)
+    assert found["issuer_cn"] == ""
+    assert found["issuer"] == ordinary_ca.cert.subject.rfc4514_string()
+    assert (f"  subject    CN=pbx.example.test (issued by {found['issuer']}, an admin's)"
+            in xc("status").out.splitlines())
 
 
 def test_status_of_an_admin_certificate_with_its_override(root, xc, ca, resolves):
