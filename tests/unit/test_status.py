@@ -16,8 +16,8 @@ from support.owners import AS_ROOT, UID, WWW_DATA
 from xc_testlib import CONFD_DIRS, assert_quiet_no_op
 
 REQUIRED = {"cert_path", "key_path", "subject_cn", "names", "ip_addresses", "issuer_cn", "issuer",
-            "self_signed", "default", "not_after", "days_left", "key_type", "fingerprint_sha256", "key_matches",
-            "override", "problems"}
+            "self_signed", "default", "not_after", "days_left", "key_type", "fingerprint_sha256",
+            "key_matches", "override", "problems"}
 
 
 @pytest.fixture
