@@ -66,7 +66,8 @@ def _claim(ctx, fingerprint, days):
 
 def _run_hooks(ctx, notes, found, default, days):
     from .settle import hook_environment  # what the hooks get on a change, with this reason
-    environment = hook_environment(ctx, found, default, found.info.fingerprint, REASON)
+    environment = hook_environment(ctx, found, default, (found.info.fingerprint, found.pem_sha256),
+                                   REASON)
     notes.warn(f"warning: {ctx.paths.cert} expires in {found.info.days_left()} days "
                f"(alert at {days} days): running the hooks with XIVO_CERTS_REASON={REASON}")
     try:

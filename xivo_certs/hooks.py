@@ -133,7 +133,8 @@ def _roots_alone(info, uid):
 # file nobody holds is owed by a process that died: the next command runs the hooks again.
 
 def owed(paths):
-    """The previous fingerprint of hooks a dead process left owed, else None (called under the lock)."""
+    """(previous fingerprint, previous sha256 of server.crt) of hooks a dead process left owed,
+    else None (called under the lock)."""
     try:
         fd = os.open(paths.hooks_due, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -146,12 +147,15 @@ def owed(paths):
         words = os.read(fd, 4096).decode("ascii", "replace").split()
     finally:
         os.close(fd)
-    return words[1] if len(words) > 1 else ""
+    previous = [word if word != "-" else "" for word in words[1:3]]
+    return tuple(previous + [""] * (2 - len(previous)))  # a record of 26.17 or before: 1 or 2 words
 
 
 def claim(paths, owner, fingerprint, previous):
-    """Record the hooks of `fingerprint` as owed; the descriptor whose lock says we run them."""
-    files.atomic_write(paths.hooks_due, f"{fingerprint} {previous}\n".encode(), 0o600, owner.private)
+    """Record the hooks of `fingerprint` as owed, with `previous` (what owed returns); the
+    descriptor whose lock says we run them."""
+    words = [fingerprint, *(value or "-" for value in previous)]
+    files.atomic_write(paths.hooks_due, (" ".join(words) + "\n").encode(), 0o600, owner.private)
     fd = os.open(paths.hooks_due, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     fcntl.flock(fd, fcntl.LOCK_EX)
     return fd

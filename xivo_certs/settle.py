@@ -34,13 +34,13 @@ def settle(ctx, recorded, reason):
         file_stamps = {key: value for key, value in stamps.items() if key != "confd_dir"}
         state.write(ctx.paths, ctx.owner, recorded._replace(**file_stamps))
         raise
-    previous = recorded.fingerprint or ""
+    previous = recorded.fingerprint or "", recorded.pem_sha256 or ""
     # A watched override path that moved is news for the hooks once: the watch is dropped here,
     # and the override hook records it again (without that hook, later syncs stay no-ops).
     watch_moved = not state.watch_unchanged(recorded)
     new = recorded._replace(fingerprint=found.info.fingerprint, pem_sha256=found.pem_sha256, **stamps,
                             override_watch=() if watch_moved else recorded.override_watch)
-    if previous and new.fingerprint != previous:
+    if previous[0] and new.fingerprint != previous[0]:
         new = new._replace(changed_at=str(int(time.time())))
     owed = hooks.owed(ctx.paths)
     if owed is None and not watch_moved and not _news_for_the_hooks(recorded, new):
@@ -63,6 +63,7 @@ def _news_for_the_hooks(recorded, new):
 
 
 def hook_environment(ctx, found, default, previous, reason):
+    """What the hooks get; `previous`: (fingerprint, sha256 of server.crt) the hooks last ran for."""
     info = found.info
     yes_no = {True: "yes", False: "no"}
     return {
@@ -70,7 +71,8 @@ def hook_environment(ctx, found, default, previous, reason):
         "XIVO_CERTS_KEY": ctx.paths.key, "XIVO_CERTS_HOSTNAME": info.primary_name or "",
         "XIVO_CERTS_NAMES": names_for_hooks(info.names), "XIVO_CERTS_SELF_SIGNED": yes_no[info.self_signed],
         "XIVO_CERTS_DEFAULT": yes_no[default], "XIVO_CERTS_FINGERPRINT": info.fingerprint,
-        "XIVO_CERTS_PREVIOUS_FINGERPRINT": previous,
+        "XIVO_CERTS_PREVIOUS_FINGERPRINT": previous[0],
+        "XIVO_CERTS_PEM_SHA256": found.pem_sha256, "XIVO_CERTS_PREVIOUS_PEM_SHA256": previous[1],
         "XIVO_CERTS_NOT_AFTER": info.not_after.isoformat(), "XIVO_CERTS_REASON": reason,
         "XIVO_CERTS_RESTART_SERVICES": yes_no[ctx.settings.restart_services],
     }

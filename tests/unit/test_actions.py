@@ -3,6 +3,7 @@ session pool): ensure, generate, install, revert, renew, sync — files, modes, 
 state, backups, hook runs and their environment, and nothing changed on each refusal."""
 
 import datetime
+import hashlib
 import os
 import re
 
@@ -44,7 +45,9 @@ def assert_pair_in_place(root, key_type=None):
     return cert
 
 
-def assert_hook_env(run, root, cert, reason, previous="", default="yes", self_signed="yes"):
+def assert_hook_env(run, root, cert, reason, previous="", default="yes", self_signed="yes",
+                    previous_pem=""):
+    """`previous`, `previous_pem`: the fingerprint and the server.crt sha256 the hooks last ran for."""
     assert sorted(run) == sorted(HOOK_VARIABLES)
     names = dns_names(cert)
     assert run == {
@@ -52,6 +55,8 @@ def assert_hook_env(run, root, cert, reason, previous="", default="yes", self_si
         "XIVO_CERTS_HOSTNAME": names[0], "XIVO_CERTS_NAMES": " ".join(names),
         "XIVO_CERTS_SELF_SIGNED": self_signed, "XIVO_CERTS_DEFAULT": default,
         "XIVO_CERTS_FINGERPRINT": fingerprint(cert), "XIVO_CERTS_PREVIOUS_FINGERPRINT": previous,
+        "XIVO_CERTS_PEM_SHA256": hashlib.sha256(root.cert.read_bytes()).hexdigest(),
+        "XIVO_CERTS_PREVIOUS_PEM_SHA256": previous_pem,
         "XIVO_CERTS_NOT_AFTER": cert.not_valid_after.replace(tzinfo=datetime.timezone.utc).isoformat(),
         "XIVO_CERTS_REASON": reason, "XIVO_CERTS_RESTART_SERVICES": "no",
     }
@@ -307,7 +312,8 @@ def test_generate_replaces_the_default_without_a_backup(root, xc):
     assert root.backups() == []
     runs = root.hook_runs()
     assert len(runs) == 2
-    assert_hook_env(runs[1], root, cert, "generate", previous=fingerprint(first))
+    assert_hook_env(runs[1], root, cert, "generate", previous=fingerprint(first),
+                    previous_pem=runs[0]["XIVO_CERTS_PEM_SHA256"])
     # generate without options keeps the recorded name and extra names
     assert xc("generate").code == 0
     assert dns_names(root.certs()[0]) == ["pbx.example.com", "voip.example.com", "sip.example.com",
@@ -390,7 +396,7 @@ def test_install_a_private_ca_certificate(root, xc, admin_files):
     runs = root.hook_runs()
     assert len(runs) == 2
     assert_hook_env(runs[1], root, cert, "install-cert", previous=fingerprint(default), default="no",
-                    self_signed="no")
+                    self_signed="no", previous_pem=runs[0]["XIVO_CERTS_PEM_SHA256"])
     assert root.state().generated_fingerprint == fingerprint(default)  # still the package's own
     assert root.backups() == []  # the default pair is the package's: not backed up
     assert "restart the XiVO services to use it" in result.err  # 90-restart-services
@@ -507,7 +513,8 @@ def test_revert_backs_up_the_admin_pair_and_removes_the_override(root, xc, admin
     assert not os.path.lexists(root / CA_PATH)
     assert root.links() == NO_LINKS
     runs = root.hook_runs()
-    assert_hook_env(runs[-1], root, cert, "revert", previous=admin_fingerprint)
+    assert_hook_env(runs[-1], root, cert, "revert", previous=admin_fingerprint,
+                    previous_pem=runs[-2]["XIVO_CERTS_PEM_SHA256"])
 
 
 def test_revert_with_the_default_in_place_does_nothing(root, xc):
@@ -585,7 +592,7 @@ def test_sync_notices_a_pair_copied_by_hand_and_fixes_its_modes(root, xc, ordina
     runs = root.hook_runs()
     assert len(runs) == 2
     assert_hook_env(runs[1], root, leaf, "sync", previous=fingerprint(default), default="no",
-                    self_signed="no")
+                    self_signed="no", previous_pem=runs[0]["XIVO_CERTS_PEM_SHA256"])
     before = root.snapshot()
     assert xc("sync").code == 0
     assert root.snapshot() == before and len(root.hook_runs()) == 2

@@ -15,7 +15,7 @@ from support.certs import make_cert, name as cert_name
 from support.facts import fingerprint
 from support.layout import CHECKOUT, HOOK_VARIABLES, SHIPPED_HOOKS
 from support.owners import AS_ROOT
-from xivo_certs import tools
+from xivo_certs import hooks, tools
 
 ORDER_HOOK = """#!/bin/sh
 echo {name} >> "{log}"
@@ -151,7 +151,7 @@ def test_the_hook_environment_is_the_documented_one(root, xc):
     pod = (CHECKOUT / "xivo-certs.8.pod").read_text()
     hooks = pod.split("\n=head1 HOOKS\n", 1)[1].split("\n=head1 ", 1)[0]
     documented = {m for line in hooks.splitlines() if line.startswith("=item B<XIVO_CERTS_")
-                  for m in re.findall(r"B<(XIVO_CERTS_[A-Z_]+)>", line)}
+                  for m in re.findall(r"B<(XIVO_CERTS_[A-Z0-9_]+)>", line)}
     assert documented == set(HOOK_VARIABLES)
     assert xc("ensure", "--reason", "reconfigure").code == 0
     [run] = root.hook_runs()
@@ -207,10 +207,33 @@ def test_restart_hook_without_xivo_service_only_says_so(tmp_path):
     assert result.returncode == 0 and "restart the XiVO services to use it" in result.stdout
 
 
-@pytest.mark.parametrize("previous, current", [("", "bb"), ("bb", "bb")])
-def test_restart_hook_is_silent_without_a_change_of_certificate(tmp_path, previous, current):
-    result, calls = run_restart_hook(tmp_path, previous, current, restart="yes", xivo_service=True)
+@pytest.mark.parametrize("previous, current, pems", [
+    ("", "bb", ("", "p1")), ("bb", "bb", ("p1", "p1")), ("bb", "bb", ("", "p1"))])
+def test_restart_hook_is_silent_without_a_change_of_certificate(tmp_path, previous, current, pems):
+    """The first certificate, the same file again (an expiry alert, a new conf.d), or a file
+    whose hash was not recorded yet."""
+    env = {"XIVO_CERTS_PREVIOUS_PEM_SHA256": pems[0], "XIVO_CERTS_PEM_SHA256": pems[1]}
+    result, calls = run_restart_hook(tmp_path, previous, current, restart="yes", xivo_service=True,
+                                     extra_env=env)
     assert (result.returncode, result.stdout, calls) == (0, "", None)
+
+
+def test_restart_hook_restarts_when_only_the_chain_changed(tmp_path):
+    """nginx serves the chain: a new one is served only after a restart."""
+    env = {"XIVO_CERTS_PREVIOUS_PEM_SHA256": "p1", "XIVO_CERTS_PEM_SHA256": "p2"}
+    result, calls = run_restart_hook(tmp_path, "bb", "bb", restart="yes", xivo_service=True,
+                                     extra_env=env)
+    assert (result.returncode, calls) == (0, "restart all\n")
+
+
+@pytest.mark.parametrize("record, previous", [("ff aa pp\n", ("aa", "pp")), ("ff - pp\n", ("", "pp")),
+                                              ("ff aa\n", ("aa", "")), ("ff\n", ("", ""))])
+def test_owed_hooks_are_read_from_records_old_and_new(root, record, previous):
+    """26.17 and before wrote `FINGERPRINT PREVIOUS`, or the fingerprint alone the first time."""
+    os.makedirs(os.path.dirname(root.paths.hooks_due), exist_ok=True)
+    with open(root.paths.hooks_due, "w") as due:
+        due.write(record)
+    assert hooks.owed(root.paths) == previous
 
 
 def test_shipped_hooks_have_names_run_parts_runs_and_are_executable():

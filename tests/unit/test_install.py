@@ -63,6 +63,7 @@ def test_the_same_leaf_with_its_root_added_runs_the_hooks(root, xc, admin, ordin
     assert root.override_yaml()["dird"] == {"host": HOST, "verify_certificate": CA_PATH}
     assert root.override_yaml()["consul"] == {"host": HOST, "verify": CA_PATH}
     assert root.state().pem_sha256 is not None
+    assert "restart the XiVO services to use it" in result.err  # the chain nginx serves changed
 
 
 def test_a_chain_copied_by_hand_runs_the_hooks_at_sync(root, xc, admin, ordinary_ca, write):
