@@ -240,11 +240,17 @@ def test_s17_renew_timer_command(root, deb):
 
 
 def test_s18_reconfigure_key_type(root, deb):
-    """dpkg-reconfigure at low priority: Enter at the name (an empty answer keeps the current
-    name), another key type from the list: the default certificate is regenerated with it."""
+    """A plain install at a terminal asks nothing (both defaults work); dpkg-reconfigure at low
+    priority: Enter at the name (an empty answer keeps the current name), another key type from
+    the list: the default certificate is regenerated with it."""
     check = Check(root)
     add_record_hook(root)
-    install(root, deb, check)
+    root.copy_in(deb, "/tmp/xivo-certs.deb")  # installed at a terminal, at debconf's own priority
+    res = root.run("apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 /tmp/xivo-certs.deb",
+                   tty_input="", env={"DEBIAN_FRONTEND": "teletype"}, check=False)
+    check.eq(res.rc, 0, f"apt-get install at a terminal: {res.output[-800:]!r}")
+    check.true("Host name of the HTTPS" not in res.output,
+               "a plain install asked for the host name, whose default works")
     first = facts(root.get(CERT))
     res = root.run("dpkg-reconfigure -fteletype -plow xivo-certs", tty_input="\nec:p256\n",
                    env={"DEBIAN_FRONTEND": "teletype"}, check=False)
@@ -282,7 +288,7 @@ def test_s19_strong_legacy_default_kept(root, deb, standins, tmp_path):
     if isinstance(data, dict):
         check.eq(data.get("default"), True, "status default (legacy CN=localhost certificate)")
     check.done("upgrade")
-    res = root.run("dpkg-reconfigure -fteletype -phigh xivo-certs", tty_input="pbx.example.com\n",
+    res = root.run("dpkg-reconfigure -fteletype -pmedium xivo-certs", tty_input="pbx.example.com\n",
                    env={"DEBIAN_FRONTEND": "teletype"}, check=False)
     check.eq(res.rc, 0, f"dpkg-reconfigure: {res.output[-500:]!r}")
     check_default_pair(root, check, "pbx.example.com", "rsa:2048")

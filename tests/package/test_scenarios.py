@@ -72,7 +72,7 @@ def test_s02_preseed_then_reconfigure(root, deb):
 
     # dpkg-reconfigure as an admin does it, at a terminal: an invalid name first (explained,
     # asked again), then the new name.
-    res = root.run("dpkg-reconfigure -fteletype -phigh xivo-certs", tty_input="bad_name!\n"
+    res = root.run("dpkg-reconfigure -fteletype -pmedium xivo-certs", tty_input="bad_name!\n"
                    "pbx2.example.com\n", env={"DEBIAN_FRONTEND": "teletype"}, check=False)
     check.eq(res.rc, 0, f"dpkg-reconfigure exit code: {res.output[-800:]!r}")
     check.true("bad_name!" in res.output and res.output.count("Host name of the HTTPS") >= 2,
@@ -259,7 +259,7 @@ def test_s08_revert(root, deb, pki_set):
     # dpkg-reconfigure with a new name while the admin's certificate is in place: it says so
     # and leaves the pair, the override and the hooks alone.
     runs = len(hook_runs(root))
-    res = root.run("dpkg-reconfigure -fteletype -phigh xivo-certs", tty_input="pbx9.example.com\n",
+    res = root.run("dpkg-reconfigure -fteletype -pmedium xivo-certs", tty_input="pbx9.example.com\n",
                    env={"DEBIAN_FRONTEND": "teletype"}, check=False)
     check.eq(res.rc, 0, f"dpkg-reconfigure (admin certificate) exit code: {res.output[-800:]!r}")
     check_admin_installed(root, check, "private", pki_set, crt, key, "after dpkg-reconfigure")
