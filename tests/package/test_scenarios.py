@@ -608,7 +608,8 @@ def test_s48_purge_keeps_a_pending_request_key_and_takes_out_only_its_own_lines(
     hosts = root.text("/etc/hosts")
     admin_tail = f"# END xivo-certs\n{HOSTS_BEGIN}\n10.0.0.5\tdb.internal\n"
     ours = f"{HOSTS_BEGIN}\n127.0.0.1\tpbx.example.com\n# END xivo-certs\n"
-    root.write("/etc/hosts", f"{ours}{hosts}{admin_tail}")
+    root.write("/root/hosts", f"{ours}{hosts}{admin_tail}")
+    root.run("mount --bind /root/hosts /etc/hosts")  # as containers have it: no rename over it
     check.done("before the purge")
 
     res = root.run("apt-get purge -y xivo-certs", check=False)
@@ -620,5 +621,7 @@ def test_s48_purge_keeps_a_pending_request_key_and_takes_out_only_its_own_lines(
                f"purge should say where the request's key went: {res.output[-600:]!r}")
     check.eq(root.get("/etc/letsencrypt/cli.ini"), ini, "certbot's cli.ini after purge")
     check.true(not root.exists("/var/lib/prometheus/node-exporter/xivo_certs.prom"), "textfile left")
-    check.eq(root.text("/etc/hosts"), hosts + admin_tail, "/etc/hosts after purge")
+    check.eq(root.run("cat /etc/hosts").out, hosts + admin_tail, "/etc/hosts (bind-mounted) after purge")
+    check.eq(root.glob("/etc/hosts.*"), [], "a temporary file left in /etc")
+    root.run("umount /etc/hosts")
     check.done("after purge")
