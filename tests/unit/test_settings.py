@@ -64,6 +64,7 @@ def test_restart_services_is_a_boolean(tmp_path, value, expected):
     ("hostname = pbx.example.com\n", "line 1: expected one of days, renew_days"),
     ("# ok\nkey_type = ec:p256\n", "line 2: expected one of"),
     ("days 90\n", "line 1: expected one of"),
+    ("days = 90#x\n", "days must be a whole number from 1 to 3650, not '90#x'"),  # no space: no comment
 ])
 def test_bad_settings_name_the_file_and_the_problem(tmp_path, text, problem):
     path = write(tmp_path, text)
@@ -71,6 +72,19 @@ def test_bad_settings_name_the_file_and_the_problem(tmp_path, text, problem):
         settings.load(path)
     assert str(refused.value).startswith(f"{path}: ")
     assert problem in str(refused.value)
+
+
+def test_a_comment_may_end_a_line_after_a_space_or_tab(tmp_path):
+    found = settings.load(write(tmp_path, "restart_services = yes   # restart automatically\n"
+                                          "days = 90\t# three months\n"
+                                          "override_host = # automatic\n"))
+    assert (found.restart_services, found.days, found.override_host) == (True, 90, "")
+
+
+def test_a_utf8_byte_order_mark_is_ignored(tmp_path):
+    path = tmp_path / "xivo-certs.conf"
+    path.write_bytes(b"\xef\xbb\xbfdays = 90\n")
+    assert settings.load(str(path)).days == 90
 
 
 def test_an_unreadable_settings_file_is_a_problem(tmp_path):
