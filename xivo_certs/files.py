@@ -13,11 +13,16 @@ NEW_SUFFIX = ".xivo-certs-new"
 KEY_MODE, CERT_MODE, PRIVATE_DIR_MODE = 0o640, 0o644, 0o700
 
 
-def read_input(path, limit=MAX_INPUT, follow=True):
-    """The bytes of a regular file; FIFOs, devices, huge files (and, unless `follow`, symlinks) refused."""
+def read_input(path, limit=MAX_INPUT, follow=True, missing=None):
+    """The bytes of a regular file; FIFOs, devices, huge files (and, unless `follow`, symlinks) refused.
+    A missing file is refused too, unless `missing` (bytes) is given: then that is the answer."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     try:
         fd = os.open(path, flags)
+    except FileNotFoundError:
+        if missing is None:
+            raise Problem("no such file", path)
+        return missing
     except OSError as error:
         raise Problem(_describe(error, follow), path)
     try:
@@ -40,8 +45,6 @@ def read_input(path, limit=MAX_INPUT, follow=True):
 def _describe(error, follow):
     if error.errno == errno.ELOOP and not follow:
         return "is a symbolic link; xivo-certs manages regular files only (copy the file instead)"
-    if error.errno == errno.ENOENT:
-        return "no such file"
     return f"cannot open: {error.strerror}"
 
 

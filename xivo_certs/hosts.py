@@ -66,11 +66,8 @@ def own_fqdn(paths):
 
 
 def _read(path):
-    try:
-        with open(path, "rb") as stream:
-            return stream.read(files.MAX_INPUT)
-    except OSError:
-        return b""
+    """The bytes of a regular file, b"" when missing; a FIFO is refused, not waited on."""
+    return files.read_input(path, missing=b"")
 
 
 # --- the managed block ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ or the end of one after a space or tab)."""
 
 import collections
 
+from . import files
 from .errors import Problem
 
 KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384")  # debconf's choices too
@@ -39,12 +40,9 @@ Settings = collections.namedtuple("Settings", ["days", "renew_days", "services",
 def load(path):
     """The settings in force: the file's values over the defaults. A missing file means defaults."""
     raw = dict(DEFAULTS)
-    try:
-        with open(path, encoding="utf-8-sig") as conf:  # -sig: a BOM an editor put first is no key
-            lines = conf.read().splitlines()
-    except FileNotFoundError:
-        lines = []
-    except (OSError, UnicodeDecodeError) as error:
+    try:  # -sig: a BOM an editor put first is no key
+        lines = files.read_input(path, missing=b"").decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as error:
         raise Problem(f"cannot read settings: {error}", path)
     for number, line in enumerate(lines, 1):
         line = _uncommented(line).strip()

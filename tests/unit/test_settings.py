@@ -1,5 +1,8 @@
 """xivo_certs.settings: /etc/xivo-certs/xivo-certs.conf, `key = value` lines over the defaults."""
 
+import functools
+import os
+
 import pytest
 
 from xivo_certs import settings
@@ -90,12 +93,21 @@ def test_a_utf8_byte_order_mark_is_ignored(tmp_path):
 def test_an_unreadable_settings_file_is_a_problem(tmp_path):
     path = tmp_path / "xivo-certs.conf"
     path.mkdir()  # root reads any file: a directory is what cannot be read
-    with pytest.raises(Problem, match="cannot read settings"):
+    with pytest.raises(Problem, match=f"^{path}: not a regular file$"):
         settings.load(str(path))
     path.rmdir()
     path.write_bytes(b"days = \xff\n")
     with pytest.raises(Problem, match="cannot read settings"):
         settings.load(str(path))
+
+
+def test_a_fifo_as_settings_file_is_refused_at_once(root, cmd):
+    """Not waited on: the settings are read with the lock held, every later command would wait too."""
+    settings_file = root / "etc/xivo-certs/xivo-certs.conf"
+    os.mkfifo(settings_file)
+    root.lock_ready()
+    assert refusal_line(root, functools.partial(cmd, timeout=10), "sync") == (
+        f"xivo-certs: {settings_file}: not a regular file")
 
 
 @pytest.mark.parametrize("command", [["generate"], ["sync"], ["revert"], ["renew"]])
