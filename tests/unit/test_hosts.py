@@ -63,6 +63,17 @@ def test_own_fqdn_as_hostname_f_finds_it(tmp_path):
     assert hosts.own_fqdn(paths) == "pbx.example.net"
 
 
+@pytest.mark.parametrize("text", ["# set by the installer\n\npbx\n", "pbx.example.org.\n",
+                                  "\n  # c\n PBX.example.org. \nother\n"])
+def test_own_fqdn_reads_etc_hostname_as_hostname_5_says(tmp_path, text):
+    """Its first line neither blank nor a comment; one trailing dot (a rooted name) dropped."""
+    paths = Paths(str(tmp_path))
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/hosts").write_bytes(ADMIN)
+    (tmp_path / "etc/hostname").write_text(text)
+    assert hosts.own_fqdn(paths) == "pbx.example.org"
+
+
 # --- the command --------------------------------------------------------------------------------------
 
 def put_admin(root, ordinary_ca, issued, *dns):
