@@ -151,10 +151,7 @@ def write_new(path, data, mode, ids, dir_fd=None):
         os.fsync(fd)
     except BaseException as error:
         os.close(fd)
-        if dir_fd is None:
-            remove(path)
-        else:
-            unlink_at(dir_fd, path)
+        _discard(path, dir_fd)
         if isinstance(error, OSError) and not error.filename:
             error.filename = path  # os.write/os.fsync name no file: the one-line message must
         raise
@@ -167,8 +164,25 @@ def atomic_write(path, data, mode, ids):
     temporary = path + NEW_SUFFIX
     remove(temporary)
     write_new(temporary, data, mode, ids)
-    os.rename(temporary, path)
+    _rename_new(temporary, path)
     fsync_dir(os.path.dirname(path))
+
+
+def _rename_new(temporary, path, dir_fd=None):
+    """Rename the new file `temporary` to `path`; when that fails (`path` a directory...),
+    `temporary` is removed: no stray file is left beside `path`."""
+    try:
+        os.rename(temporary, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        _discard(temporary, dir_fd)
+        raise
+
+
+def _discard(path, dir_fd):
+    if dir_fd is None:
+        remove(path)
+    else:
+        unlink_at(dir_fd, path)
 
 
 def fsync_dir(path):
@@ -345,7 +359,7 @@ def write_at(dir_fd, name, data, mode, ids):
     temporary = name + NEW_SUFFIX
     unlink_at(dir_fd, temporary)
     write_new(temporary, data, mode, ids, dir_fd)
-    os.rename(temporary, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    _rename_new(temporary, name, dir_fd)
     os.fsync(dir_fd)
 
 
