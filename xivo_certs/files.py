@@ -232,6 +232,15 @@ def normalize_modes(paths, owner):
 
 def backup(paths, owner, sources, label=""):
     """Copy `sources` (those that exist) into a new root-only directory under the backups; its path."""
+    target = backup_dir(paths, owner, label)
+    for source in sources:
+        if os.path.lexists(source):
+            back_up(paths, owner, source, target)
+    return target
+
+
+def backup_dir(paths, owner, label=""):
+    """A new root-only directory under the backups, named for the time and `label`; its path."""
     ensure_private_dir(paths.backups, owner)
     stamp = time.strftime("%Y%m%d-%H%M%S") + (f"-{label}" if label else "")
     target = os.path.join(paths.backups, stamp)
@@ -240,18 +249,20 @@ def backup(paths, owner, sources, label=""):
         suffix += 1
         target = os.path.join(paths.backups, f"{stamp}.{suffix}")
     os.mkdir(target, PRIVATE_DIR_MODE)
-    for source in sources:
-        if os.path.lexists(source):
-            destination = os.path.join(target, os.path.basename(source))
-            if os.path.lexists(destination):  # the links of several conf.d dirs share one name
-                destination = os.path.join(
-                    target, os.path.relpath(source, paths.root).replace(os.sep, "_"))
-            if os.path.islink(source):
-                os.symlink(os.readlink(source), destination)
-            else:
-                write_new(destination, read_input(source, follow=False), 0o600, owner.private)
-    fsync_dir(target)
     return target
+
+
+def back_up(paths, owner, source, target):
+    """Copy the regular file or symbolic link `source` into the backup directory `target`, durably
+    (its source may be removed next); a Problem for anything else."""
+    destination = os.path.join(target, os.path.basename(source))
+    if os.path.lexists(destination):  # the links of several conf.d dirs share one name
+        destination = os.path.join(target, os.path.relpath(source, paths.root).replace(os.sep, "_"))
+    if os.path.islink(source):
+        os.symlink(os.readlink(source), destination)
+    else:
+        write_new(destination, read_input(source, follow=False), 0o600, owner.private)
+    fsync_dir(target)
 
 
 def locked(paths, owner):
