@@ -13,11 +13,16 @@ NEW_SUFFIX = ".xivo-certs-new"
 KEY_MODE, CERT_MODE, PRIVATE_DIR_MODE = 0o640, 0o644, 0o700
 
 
-def read_input(path, limit=MAX_INPUT, follow=True):
-    """The bytes of a regular file; FIFOs, devices, huge files (and, unless `follow`, symlinks) refused."""
+def read_input(path, limit=MAX_INPUT, follow=True, missing=None):
+    """The bytes of a regular file; FIFOs, devices, huge files (and, unless `follow`, symlinks) refused.
+    A missing file is refused too, unless `missing` (bytes) is given: then that is the answer."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     try:
         fd = os.open(path, flags)
+    except FileNotFoundError:
+        if missing is None:
+            raise Problem("no such file", path)
+        return missing
     except OSError as error:
         raise Problem(_describe(error, follow), path)
     try:
@@ -40,8 +45,6 @@ def read_input(path, limit=MAX_INPUT, follow=True):
 def _describe(error, follow):
     if error.errno == errno.ELOOP and not follow:
         return "is a symbolic link; xivo-certs manages regular files only (copy the file instead)"
-    if error.errno == errno.ENOENT:
-        return "no such file"
     return f"cannot open: {error.strerror}"
 
 
@@ -148,10 +151,7 @@ def write_new(path, data, mode, ids, dir_fd=None):
         os.fsync(fd)
     except BaseException as error:
         os.close(fd)
-        if dir_fd is None:
-            remove(path)
-        else:
-            unlink_at(dir_fd, path)
+        _discard(path, dir_fd)
         if isinstance(error, OSError) and not error.filename:
             error.filename = path  # os.write/os.fsync name no file: the one-line message must
         raise
@@ -164,8 +164,25 @@ def atomic_write(path, data, mode, ids):
     temporary = path + NEW_SUFFIX
     remove(temporary)
     write_new(temporary, data, mode, ids)
-    os.rename(temporary, path)
+    _rename_new(temporary, path)
     fsync_dir(os.path.dirname(path))
+
+
+def _rename_new(temporary, path, dir_fd=None):
+    """Rename the new file `temporary` to `path`; when that fails (`path` a directory...),
+    `temporary` is removed: no stray file is left beside `path`."""
+    try:
+        os.rename(temporary, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        _discard(temporary, dir_fd)
+        raise
+
+
+def _discard(path, dir_fd):
+    if dir_fd is None:
+        remove(path)
+    else:
+        unlink_at(dir_fd, path)
 
 
 def fsync_dir(path):
@@ -215,6 +232,15 @@ def normalize_modes(paths, owner):
 
 def backup(paths, owner, sources, label=""):
     """Copy `sources` (those that exist) into a new root-only directory under the backups; its path."""
+    target = backup_dir(paths, owner, label)
+    for source in sources:
+        if os.path.lexists(source):
+            back_up(paths, owner, source, target)
+    return target
+
+
+def backup_dir(paths, owner, label=""):
+    """A new root-only directory under the backups, named for the time and `label`; its path."""
     ensure_private_dir(paths.backups, owner)
     stamp = time.strftime("%Y%m%d-%H%M%S") + (f"-{label}" if label else "")
     target = os.path.join(paths.backups, stamp)
@@ -223,18 +249,20 @@ def backup(paths, owner, sources, label=""):
         suffix += 1
         target = os.path.join(paths.backups, f"{stamp}.{suffix}")
     os.mkdir(target, PRIVATE_DIR_MODE)
-    for source in sources:
-        if os.path.lexists(source):
-            destination = os.path.join(target, os.path.basename(source))
-            if os.path.lexists(destination):  # the links of several conf.d dirs share one name
-                destination = os.path.join(
-                    target, os.path.relpath(source, paths.root).replace(os.sep, "_"))
-            if os.path.islink(source):
-                os.symlink(os.readlink(source), destination)
-            else:
-                write_new(destination, read_input(source, follow=False), 0o600, owner.private)
-    fsync_dir(target)
     return target
+
+
+def back_up(paths, owner, source, target):
+    """Copy the regular file or symbolic link `source` into the backup directory `target`, durably
+    (its source may be removed next); a Problem for anything else."""
+    destination = os.path.join(target, os.path.basename(source))
+    if os.path.lexists(destination):  # the links of several conf.d dirs share one name
+        destination = os.path.join(target, os.path.relpath(source, paths.root).replace(os.sep, "_"))
+    if os.path.islink(source):
+        os.symlink(os.readlink(source), destination)
+    else:
+        write_new(destination, read_input(source, follow=False), 0o600, owner.private)
+    fsync_dir(target)
 
 
 def locked(paths, owner):
@@ -342,7 +370,7 @@ def write_at(dir_fd, name, data, mode, ids):
     temporary = name + NEW_SUFFIX
     unlink_at(dir_fd, temporary)
     write_new(temporary, data, mode, ids, dir_fd)
-    os.rename(temporary, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    _rename_new(temporary, name, dir_fd)
     os.fsync(dir_fd)
 
 

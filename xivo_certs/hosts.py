@@ -53,9 +53,10 @@ def _entries(text):
 
 def own_fqdn(paths):
     """The machine's fully qualified name (as `hostname -f`), or None."""
-    name = _read(paths.hostname).strip().decode("ascii", "replace").lower()
+    name = _hostname_file(paths)
     if not name and paths.root == "/":
         name = socket.gethostname().lower()
+    name = name.removesuffix(".")  # a rooted name, `pbx.example.org.`, is the same name
     if not name or "." in name:
         return name or None
     for fields in _entries(_read(paths.hosts)):
@@ -65,12 +66,18 @@ def own_fqdn(paths):
     return fqdn if "." in fqdn else None
 
 
+def _hostname_file(paths):
+    """The name in /etc/hostname: its first line neither blank nor a comment (hostname(5)), or ""."""
+    for line in _read(paths.hostname).splitlines():
+        line = line.strip()
+        if line and not line.startswith(b"#"):
+            return line.decode("ascii", "replace").lower()
+    return ""
+
+
 def _read(path):
-    try:
-        with open(path, "rb") as stream:
-            return stream.read(files.MAX_INPUT)
-    except OSError:
-        return b""
+    """The bytes of a regular file, b"" when missing; a FIFO is refused, not waited on."""
+    return files.read_input(path, missing=b"")
 
 
 # --- the managed block ------------------------------------------------------------------------------

@@ -92,7 +92,8 @@ def render(settings, host, verify):
 class Survey(NamedTuple):
     override: str  # absent, managed, foreign or refused
     links: list  # (link path, state): missing, managed, foreign or refused
-    refused: list  # a line for each directory refused (a link, or others can write above it)
+    refused: list  # a line for each directory refused (a link, or others can write above it),
+    # and for each foreign entry --adopt could not take over
 
 
 def survey(paths, settings, owner):
@@ -242,16 +243,29 @@ def _make_link(dir_fd):
 
 
 def _adopt(paths, owner, found, notes):
-    """Back up the foreign files, remove them; the survey without them."""
+    """Back up each foreign file or link, then remove it, one at a time; the survey with those
+    gone, and what cannot be adopted (a directory, a FIFO...) left, refused by name."""
     foreign = _foreign_paths(paths, found)
-    if not foreign:
-        return found
-    notes.say(f"backed up {', '.join(foreign)} to {files.backup(paths, owner, foreign, 'override')}")
-    for path in foreign:
-        files.remove(path)  # each checked above: its directory was reached without a link
-    return found._replace(override="absent" if found.override == "foreign" else found.override,
-                          links=[(link, "missing" if state == "foreign" else state)
-                                 for link, state in found.links])
+    adoptable = [path for path in foreign if os.path.islink(path) or os.path.isfile(path)]
+    if adoptable:
+        target = files.backup_dir(paths, owner, "override")
+        for path in adoptable:
+            files.back_up(paths, owner, path, target)
+            files.remove(path)  # each checked above: its directory was reached without a link
+            notes.say(f"backed up {path} to {target}")
+    left = [path for path in foreign if path not in adoptable]
+    return found._replace(
+        override=_adopted(found.override, paths.override in left, "absent"),
+        links=[(link, _adopted(state, link in left, "missing")) for link, state in found.links],
+        refused=found.refused + [f"{path}: not a regular file or a symbolic link: cannot be adopted, "
+                                 "left as it is" for path in left])
+
+
+def _adopted(state, left, gone):
+    """A foreign entry's state once adopted: `gone`, or refused when it was `left`."""
+    if state != "foreign":
+        return state
+    return "refused" if left else gone
 
 
 def _apply_ca(paths, owner, ca_pem):

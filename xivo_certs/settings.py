@@ -1,7 +1,9 @@
-"""Settings from /etc/xivo-certs/xivo-certs.conf: `key = value` lines, `#` comments."""
+"""Settings from /etc/xivo-certs/xivo-certs.conf: `key = value` lines, `#` comments (a whole line,
+or the end of one after a space or tab)."""
 
 import collections
 
+from . import files
 from .errors import Problem
 
 KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384")  # debconf's choices too
@@ -38,22 +40,28 @@ Settings = collections.namedtuple("Settings", ["days", "renew_days", "services",
 def load(path):
     """The settings in force: the file's values over the defaults. A missing file means defaults."""
     raw = dict(DEFAULTS)
-    try:
-        with open(path, encoding="utf-8") as conf:
-            lines = conf.read().splitlines()
-    except FileNotFoundError:
-        lines = []
-    except (OSError, UnicodeDecodeError) as error:
+    try:  # -sig: a BOM an editor put first is no key
+        lines = files.read_input(path, missing=b"").decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as error:
         raise Problem(f"cannot read settings: {error}", path)
     for number, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
+        line = _uncommented(line).strip()
+        if not line:
             continue
         key, sep, value = (part.strip() for part in line.partition("="))
         if not sep or key not in DEFAULTS:
             raise Problem(f"line {number}: expected one of {', '.join(DEFAULTS)} as `key = value`", path)
         raw[key] = value
     return _parse(raw, path)
+
+
+def _uncommented(line):
+    """`line` without its comment: from a `#` that starts the line or follows a space or tab (no
+    setting's value can hold a `#`)."""
+    for index, char in enumerate(line):
+        if char == "#" and (index == 0 or line[index - 1] in " \t"):
+            return line[:index]
+    return line
 
 
 def defaults():

@@ -215,6 +215,27 @@ def test_atomic_write_replaces_a_symlink_without_following_it(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["override.yml", "victim"]
 
 
+def test_a_request_out_to_a_directory_leaves_no_temporary_file(root, xc):
+    """atomic_write: its temporary file is removed when the rename fails."""
+    out = root / "tmp/somedir"
+    out.mkdir(parents=True)
+    result = xc("request", "--hostname", "pbx.example.org", "--out", out)
+    assert result.code == 1, result
+    assert len(result.err_lines) == 1 and "Is a directory" in result.err_lines[0], result
+    assert os.listdir(root / "tmp") == ["somedir"] and os.listdir(out) == []
+
+
+def test_write_at_leaves_no_temporary_file_when_the_rename_fails(tmp_path):
+    (tmp_path / "hosts").mkdir()
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with pytest.raises(IsADirectoryError):
+            files.write_at(fd, "hosts", b"new", 0o644, OWNER.private)
+    finally:
+        os.close(fd)
+    assert os.listdir(tmp_path) == ["hosts"]
+
+
 # --- the pair ----------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -1,12 +1,16 @@
 """xivo_certs.hosts: the managed block that makes the override's host resolve to 127.0.0.1, in
 /etc/hosts and XiVO's custom hosts template; resolution as the daemons see it."""
 
+import functools
 import os
+
+import pytest
 
 from xivo_certs import hosts, settings as settings_module
 from xivo_certs.paths import Paths
 from support.asserts import owner_mode
 from support.owners import GID, UID
+from xc_testlib import refusal_line
 
 ADMIN = b"127.0.0.1\tlocalhost\n127.0.1.1\tpbx.example.org pbx\n# an admin's comment\n10.0.0.5 db\n"
 SHIPPED = b"127.0.0.1\tlocalhost\n127.0.1.1\t#XIVO_HOSTNAME#\n"
@@ -57,6 +61,17 @@ def test_own_fqdn_as_hostname_f_finds_it(tmp_path):
     assert hosts.own_fqdn(paths) == "pbx.example.org"
     (tmp_path / "etc/hostname").write_text("PBX.example.net\n")
     assert hosts.own_fqdn(paths) == "pbx.example.net"
+
+
+@pytest.mark.parametrize("text", ["# set by the installer\n\npbx\n", "pbx.example.org.\n",
+                                  "\n  # c\n PBX.example.org. \nother\n"])
+def test_own_fqdn_reads_etc_hostname_as_hostname_5_says(tmp_path, text):
+    """Its first line neither blank nor a comment; one trailing dot (a rooted name) dropped."""
+    paths = Paths(str(tmp_path))
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/hosts").write_bytes(ADMIN)
+    (tmp_path / "etc/hostname").write_text(text)
+    assert hosts.own_fqdn(paths) == "pbx.example.org"
 
 
 # --- the command --------------------------------------------------------------------------------------
@@ -142,6 +157,16 @@ def test_a_symlinked_etc_hosts_is_reported_not_followed(root, ordinary_ca, issue
     put_admin(root, ordinary_ca, issued, "localhost")  # no block wanted: nothing to say about it
     assert xc("override").code == 0
     assert target.read_bytes() == ADMIN
+
+
+@pytest.mark.parametrize("name", ["hostname", "hosts"])
+def test_a_fifo_as_etc_hostname_or_hosts_is_refused_not_waited_on(root, ordinary_ca, issued, cmd, name):
+    put_admin(root, ordinary_ca, issued)
+    root.lock_ready()
+    fifo = root / "etc" / name
+    os.mkfifo(fifo)
+    assert refusal_line(root, functools.partial(cmd, timeout=10), "override") == (
+        f"xivo-certs: {fifo}: not a regular file")
 
 
 def test_the_settings_default_to_managing_both():

@@ -2,6 +2,7 @@
 in every conf.d directory, the CA file, foreign files, name resolution."""
 
 import os
+import stat
 from pathlib import Path
 
 import yaml
@@ -215,6 +216,40 @@ def test_foreign_links_are_reported_by_name_and_every_other_link_written(root, o
     [backup] = root.backups()
     kept = {p.name: (os.readlink(p) if p.is_symlink() else p.read_text()) for p in backup.iterdir()}
     assert sorted(kept.values()) == sorted(["auth:\n  host: x\n", "/etc/somewhere/else.yml"])
+
+
+def test_adopt_takes_over_each_file_or_link_and_names_each_other_entry(root, ordinary_ca, issued, xc):
+    put_admin(root, ordinary_ca, issued)
+    regular, fifo, directory, dangling = (root / confd / LINK for confd in CONFD_DIRS)
+    regular.write_text("auth:\n  host: x\n")
+    os.mkfifo(fifo)
+    directory.mkdir()
+    dangling.symlink_to("/nowhere/gone.yml")
+    result = xc("override", "--adopt")
+    assert result.code == 1, result
+    assert sorted(result.err_lines) == sorted(
+        f"xivo-certs: {path}: not a regular file or a symbolic link: cannot be adopted, left as it is"
+        for path in (fifo, directory))
+    assert root.override_yaml() == expected_yaml("pbx.example.test", CA_PATH)
+    assert root.links() == {**ALL_LINKED, CONFD_DIRS[1]: "<not a link>", CONFD_DIRS[2]: "<not a link>"}
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and os.listdir(directory) == []
+    [backup] = root.backups()
+    kept = {p.name: (os.readlink(p) if p.is_symlink() else p.read_text()) for p in backup.iterdir()}
+    assert sorted(kept.values()) == sorted(["auth:\n  host: x\n", "/nowhere/gone.yml"])
+    assert sorted(line for line in result.out.splitlines() if "backed up" in line) == sorted(
+        f"xivo-certs: backed up {path} to {backup}" for path in (regular, dangling))
+
+
+def test_adopt_leaves_an_override_path_that_is_a_directory_and_links_nothing(root, ordinary_ca, issued, xc):
+    put_admin(root, ordinary_ca, issued)
+    directory = root / OVERRIDE_PATH
+    directory.mkdir(parents=True)
+    result = xc("override", "--adopt")
+    assert result.code == 1, result
+    assert result.err_lines == [f"xivo-certs: {directory}: not a regular file or a symbolic link: "
+                                "cannot be adopted, left as it is"]
+    assert os.listdir(directory) == [] and root.links() == NO_LINKS
+    assert root.backups() == []
 
 
 def test_a_relative_link_to_the_override_is_ours(root, ordinary_ca, issued, xc):

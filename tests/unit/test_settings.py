@@ -1,5 +1,8 @@
 """xivo_certs.settings: /etc/xivo-certs/xivo-certs.conf, `key = value` lines over the defaults."""
 
+import functools
+import os
+
 import pytest
 
 from xivo_certs import settings
@@ -64,6 +67,7 @@ def test_restart_services_is_a_boolean(tmp_path, value, expected):
     ("hostname = pbx.example.com\n", "line 1: expected one of days, renew_days"),
     ("# ok\nkey_type = ec:p256\n", "line 2: expected one of"),
     ("days 90\n", "line 1: expected one of"),
+    ("days = 90#x\n", "days must be a whole number from 1 to 3650, not '90#x'"),  # no space: no comment
 ])
 def test_bad_settings_name_the_file_and_the_problem(tmp_path, text, problem):
     path = write(tmp_path, text)
@@ -73,15 +77,37 @@ def test_bad_settings_name_the_file_and_the_problem(tmp_path, text, problem):
     assert problem in str(refused.value)
 
 
+def test_a_comment_may_end_a_line_after_a_space_or_tab(tmp_path):
+    found = settings.load(write(tmp_path, "restart_services = yes   # restart automatically\n"
+                                          "days = 90\t# three months\n"
+                                          "override_host = # automatic\n"))
+    assert (found.restart_services, found.days, found.override_host) == (True, 90, "")
+
+
+def test_a_utf8_byte_order_mark_is_ignored(tmp_path):
+    path = tmp_path / "xivo-certs.conf"
+    path.write_bytes(b"\xef\xbb\xbfdays = 90\n")
+    assert settings.load(str(path)).days == 90
+
+
 def test_an_unreadable_settings_file_is_a_problem(tmp_path):
     path = tmp_path / "xivo-certs.conf"
     path.mkdir()  # root reads any file: a directory is what cannot be read
-    with pytest.raises(Problem, match="cannot read settings"):
+    with pytest.raises(Problem, match=f"^{path}: not a regular file$"):
         settings.load(str(path))
     path.rmdir()
     path.write_bytes(b"days = \xff\n")
     with pytest.raises(Problem, match="cannot read settings"):
         settings.load(str(path))
+
+
+def test_a_fifo_as_settings_file_is_refused_at_once(root, cmd):
+    """Not waited on: the settings are read with the lock held, every later command would wait too."""
+    settings_file = root / "etc/xivo-certs/xivo-certs.conf"
+    os.mkfifo(settings_file)
+    root.lock_ready()
+    assert refusal_line(root, functools.partial(cmd, timeout=10), "sync") == (
+        f"xivo-certs: {settings_file}: not a regular file")
 
 
 @pytest.mark.parametrize("command", [["generate"], ["sync"], ["revert"], ["renew"]])
