@@ -7,6 +7,7 @@ Under another --root than /, names are resolved from that root's /etc/hosts alon
 resolver knows nothing of a test tree); on / by the system's resolver (getaddrinfo), as the
 daemons do."""
 
+import errno
 import ipaddress
 import os
 import socket
@@ -143,4 +144,13 @@ def _update(paths, owner, path, host):
         if template and host is None and new == shipped:
             files.unlink_at(fd, name)  # nothing of the admin's left in it: XiVO's own template serves
         elif new != current:
-            files.write_at(fd, name, new, 0o644, owner.private)
+            _write(fd, name, new, owner)
+
+
+def _write(dir_fd, name, data, owner):
+    try:
+        files.write_at(dir_fd, name, data, 0o644, owner.private)
+    except OSError as error:
+        if error.errno != errno.EBUSY:
+            raise
+        files.overwrite_at(dir_fd, name, data)  # mounted over (containers): no rename replaces it
