@@ -8,7 +8,13 @@ import pytest
 
 CLI_INI = "etc/letsencrypt/cli.ini"
 HOOK_LINE = "deploy-hook = test ! -x /usr/sbin/xivo-certs || /usr/sbin/xivo-certs certbot deploy"
+MARK = "# Added by `xivo-certs certbot enable`; `xivo-certs certbot disable` removes these two lines."
 ADMIN_INI = "email = admin@example.test\nkey-type = ecdsa\n"
+# What an admin's cli.ini may hold, each given back byte for byte by disable.
+ADMIN_INIS = {"lf": ADMIN_INI.encode(), "no final newline": b"max-log-backups = 0",
+              "crlf": b"email = admin@example.test\r\nkey-type = ecdsa\r\n",
+              "crlf, no final newline": b"email = admin@example.test\r\nkey-type = ecdsa",
+              "latin-1": b"# caf\xe9\nemail = admin@example.test\n"}
 
 
 @pytest.fixture
@@ -29,25 +35,49 @@ def enabled_lineage(root):
     return root.state().letsencrypt_lineage
 
 
-@pytest.mark.parametrize("admin_ini", [ADMIN_INI, ADMIN_INI.rstrip("\n")])
-def test_enable_then_disable_leaves_an_admin_cli_ini_as_it_was(root, xc, admin_ini):
+def put_cli_ini(root, data):
     ini = root / CLI_INI
-    ini.parent.mkdir(parents=True)
-    ini.write_text(admin_ini)
+    ini.parent.mkdir(parents=True, exist_ok=True)
+    ini.write_bytes(data)
+    return ini
+
+
+@pytest.mark.parametrize("admin", ADMIN_INIS.values(), ids=ADMIN_INIS.keys())
+def test_enable_then_disable_gives_cli_ini_back_byte_for_byte(root, xc, admin):
+    ini = root / CLI_INI
+    put_cli_ini(root, admin)
     result = xc("certbot", "enable", "pbx.example.test")
     assert result.code == 0, result
-    assert ini.read_text().splitlines()[-1] == HOOK_LINE
-    assert ini.read_text().startswith(admin_ini)
+    lines = ini.read_bytes().splitlines()
+    assert lines.count(HOOK_LINE.encode()) == 1 and lines.count(MARK.encode()) == 1
     assert enabled_lineage(root) == "pbx.example.test"
     assert xc("certbot", "enable", "pbx.example.test").code == 0
-    assert ini.read_text().count(HOOK_LINE) == 1
+    assert ini.read_bytes().splitlines() == lines
     result = xc("certbot", "disable")
     assert result.code == 0, result
     assert enabled_lineage(root) is None
-    assert ini.read_text().startswith(admin_ini) and ini.read_text().rstrip("\n") == admin_ini.rstrip("\n")
+    assert ini.read_bytes() == admin
     written = ini.stat()
     assert xc("certbot", "disable").code == 0
     assert (ini.stat().st_ino, ini.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+
+
+def test_our_lines_turned_crlf_are_still_ours(root, xc):
+    ini = put_cli_ini(root, b"email = admin@example.test\r\n")
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    ini.write_bytes(ini.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    before = root.snapshot()
+    result = xc("certbot", "enable", "pbx.example.test")
+    assert result.code == 0, result
+    assert root.snapshot() == before
+    assert xc("certbot", "disable").code == 0
+    assert ini.read_bytes() == b"email = admin@example.test\r\n"
+
+
+def test_disable_leaves_an_empty_cli_ini_it_did_not_empty(root, xc):
+    ini = put_cli_ini(root, b"")
+    assert xc("certbot", "disable").code == 0
+    assert ini.read_bytes() == b""
 
 
 def test_disable_without_certbot_writes_nothing_of_certbot(root, xc):
@@ -75,6 +105,17 @@ def test_enable_refuses_a_cli_ini_with_a_deploy_hook_of_its_own(root, xc):
     assert result.err == f"xivo-certs: {ini}: has a deploy-hook of its own; certbot takes one only: " \
                          "make it run `xivo-certs certbot deploy` too\n"
     assert root.snapshot() == before
+
+
+def test_disable_turns_off_with_a_cli_ini_that_is_not_utf8(root, xc):
+    ini = put_cli_ini(root, ADMIN_INI.encode())
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    with open(ini, "ab") as stream:
+        stream.write(b"# caf\xe9\n")
+    result = xc("certbot", "disable")
+    assert result.code == 0, result
+    assert enabled_lineage(root) is None
+    assert ini.read_bytes() == ADMIN_INI.encode() + b"# caf\xe9\n"
 
 
 def test_deploy_installs_the_enabled_lineage_once_and_no_other(root, xc, lineage, monkeypatch):
