@@ -5,6 +5,7 @@ its cli.ini, which it runs for certonly too. A failed install is recorded for `s
 install of that lineage succeeds."""
 
 import os
+import re
 import time
 
 from . import files, install, pair, state, x509
@@ -22,6 +23,8 @@ MARK = "# Added by `xivo-certs certbot enable`; `xivo-certs certbot disable` rem
 OURS = f"{MARK}\n{HOOK_LINE}\n".encode()
 OUR_LINES = (MARK.encode(), HOOK_LINE.encode())
 HOOK_KEYS = ("deploy-hook", "renew-hook")  # renew-hook: certbot's former name of deploy-hook
+# The key of a cli.ini line as certbot's ConfigArgParse reads it: up to `=`, `:` or whitespace.
+CONFIG_KEY = re.compile(r"[^:=;#\s]+")
 FAILURE_FILE = "certbot-failure"
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -86,7 +89,13 @@ def _has_our_hook(data):
 
 
 def _is_hook_key(line):
-    return line.decode("utf-8", "replace").partition("=")[0].strip() in HOOK_KEYS
+    """Whether the cli.ini `line` sets certbot's deploy hook: its key read as ConfigArgParse does
+    (a key it does not know, dashes stripped, is given to certbot as an option)."""
+    text = line.decode("utf-8", "replace").strip()
+    if not text or text[0] in "#;[" or text.startswith("---"):
+        return False
+    key = CONFIG_KEY.match(text)
+    return key is not None and key.group().strip("-") in HOOK_KEYS
 
 
 def _with_ours(data):

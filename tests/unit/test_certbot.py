@@ -94,10 +94,15 @@ def test_enable_refuses_what_is_no_certificate_name(root, xc, bad):
     assert root.snapshot() == before
 
 
-def test_enable_refuses_a_cli_ini_with_a_deploy_hook_of_its_own(root, xc):
-    ini = root / CLI_INI
-    ini.parent.mkdir(parents=True)
-    ini.write_text("deploy-hook = systemctl reload nginx\n")
+@pytest.mark.parametrize("line", [
+    "deploy-hook = systemctl reload nginx", "deploy-hook: /root/myhook", "deploy-hook /root/myhook",
+    "  deploy-hook=/root/myhook  ", "deploy-hook\t/root/myhook", "--deploy-hook /root/myhook",
+    "renew-hook: /root/myhook", "deploy-hook", "deploy-hook = /root/myhook # reload",
+])
+@pytest.mark.parametrize("end, last", [("\n", "\n"), ("\r\n", "\r\n"), ("\n", "")])
+def test_enable_refuses_a_cli_ini_with_a_deploy_hook_of_its_own(root, xc, line, end, last):
+    """Each way certbot's ConfigArgParse reads a key: followed by `=`, `:` or whitespace."""
+    ini = put_cli_ini(root, f"email = admin@example.test{end}{line}{last}".encode())
     root.lock_ready()
     before = root.snapshot()
     result = xc("certbot", "enable", "pbx.example.test")
@@ -105,6 +110,14 @@ def test_enable_refuses_a_cli_ini_with_a_deploy_hook_of_its_own(root, xc):
     assert result.err == f"xivo-certs: {ini}: has a deploy-hook of its own; certbot takes one only: " \
                          "make it run `xivo-certs certbot deploy` too\n"
     assert root.snapshot() == before
+
+
+@pytest.mark.parametrize("line", ["# deploy-hook = /root/myhook", "; deploy-hook: x", "pre-hook = /root/x",
+                                  "deploy-hooks-dir = /root/x", "post-hook: /usr/bin/deploy-hook"])
+def test_enable_takes_a_cli_ini_whose_deploy_hook_is_no_key(root, xc, line):
+    put_cli_ini(root, f"{line}\n".encode())
+    result = xc("certbot", "enable", "pbx.example.test")
+    assert result.code == 0, result
 
 
 def test_disable_turns_off_with_a_cli_ini_that_is_not_utf8(root, xc):
