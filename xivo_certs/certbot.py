@@ -115,6 +115,9 @@ def _write_cli_ini(ctx, data, new):
     if new == data:
         return
     path = ctx.paths.under(CLI_INI)
+    if os.path.islink(path):
+        raise Problem("is a symbolic link; xivo-certs edits a regular file only (edit its target by "
+                      "hand: see xivo-certs(8))", path)
     files.make_dirs(os.path.dirname(path), 0o755)
     files.atomic_write(path, new, 0o644, ctx.owner.private)
 

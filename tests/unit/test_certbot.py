@@ -120,6 +120,35 @@ def test_enable_takes_a_cli_ini_whose_deploy_hook_is_no_key(root, xc, line):
     assert result.code == 0, result
 
 
+@pytest.mark.parametrize("action", ["enable", "disable"])
+def test_a_symlinked_cli_ini_is_refused_where_it_would_change(root, xc, action):
+    target = root / "etc/certbot.ini"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(ADMIN_INI.encode() if action == "enable" else f"{MARK}\n{HOOK_LINE}\n".encode())
+    ini = root / CLI_INI
+    ini.parent.mkdir(parents=True)
+    ini.symlink_to(target)
+    root.lock_ready()
+    before = root.snapshot()
+    result = xc("certbot", action, *(["pbx.example.test"] if action == "enable" else []))
+    assert result.code == 1
+    assert result.err == f"xivo-certs: {ini}: is a symbolic link; xivo-certs edits a regular file only " \
+                         "(edit its target by hand: see xivo-certs(8))\n"
+    assert root.snapshot() == before
+
+
+def test_disable_leaves_a_symlinked_cli_ini_without_our_lines_alone(root, xc):
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    target = root / "etc/certbot.ini"
+    target.write_bytes(ADMIN_INI.encode())
+    ini = root / CLI_INI
+    ini.unlink()
+    ini.symlink_to(target)
+    assert xc("certbot", "disable").code == 0
+    assert enabled_lineage(root) is None
+    assert ini.is_symlink() and target.read_bytes() == ADMIN_INI.encode()
+
+
 def test_disable_turns_off_with_a_cli_ini_that_is_not_utf8(root, xc):
     ini = put_cli_ini(root, ADMIN_INI.encode())
     assert xc("certbot", "enable", "pbx.example.test").code == 0
