@@ -111,13 +111,19 @@ def _without_ours(data):
 
 def _write_cli_ini(ctx, data, new):
     """Replace cli.ini, whose bytes are `data`, by `new`, unless they are the same (certbot's
-    package ships it as a conffile: its bytes are left alone when nothing changes)."""
+    package ships it as a conffile: its bytes are left alone when nothing changes). An empty one
+    is removed: enable created it, and an empty conffile would stop certbot's install at dpkg's
+    prompt (certbot reads no file as an empty one)."""
     if new == data:
         return
     path = ctx.paths.under(CLI_INI)
     if os.path.islink(path):
         raise Problem("is a symbolic link; xivo-certs edits a regular file only (edit its target by "
                       "hand: see xivo-certs(8))", path)
+    if not new:
+        files.remove(path)
+        files.fsync_dir(os.path.dirname(path))
+        return
     files.make_dirs(os.path.dirname(path), 0o755)
     files.atomic_write(path, new, 0o644, ctx.owner.private)
 

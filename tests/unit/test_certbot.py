@@ -3,18 +3,23 @@ enable and disable; deploy installs the enabled lineage only, once, and a failur
 until an install succeeds. (certbot and pebble themselves: tests/package/test_certbot.py.)"""
 
 import json
+import subprocess
 
 import pytest
+
+from support.layout import CHECKOUT
 
 CLI_INI = "etc/letsencrypt/cli.ini"
 HOOK_LINE = "deploy-hook = test ! -x /usr/sbin/xivo-certs || /usr/sbin/xivo-certs certbot deploy"
 MARK = "# Added by `xivo-certs certbot enable`; `xivo-certs certbot disable` removes these two lines."
 ADMIN_INI = "email = admin@example.test\nkey-type = ecdsa\n"
-# What an admin's cli.ini may hold, each given back byte for byte by disable.
+# What an admin's cli.ini may hold (None: no cli.ini), each given back byte for byte by disable and
+# by purge; but an empty one comes back as none (certbot reads both alike, and an empty cli.ini would
+# stop the install of certbot's package at dpkg's conffile prompt).
 ADMIN_INIS = {"lf": ADMIN_INI.encode(), "no final newline": b"max-log-backups = 0",
               "crlf": b"email = admin@example.test\r\nkey-type = ecdsa\r\n",
               "crlf, no final newline": b"email = admin@example.test\r\nkey-type = ecdsa",
-              "latin-1": b"# caf\xe9\nemail = admin@example.test\n"}
+              "latin-1": b"# caf\xe9\nemail = admin@example.test\n", "empty": b"", "none": None}
 
 
 @pytest.fixture
@@ -42,10 +47,17 @@ def put_cli_ini(root, data):
     return ini
 
 
+def purge_certbot_lines(ini):
+    """What debian/postrm's purge does to certbot's cli.ini, on the file `ini`."""
+    functions = (CHECKOUT / "debian/postrm").read_text().split('\ncase "$1" in')[0]
+    subprocess.run(["sh", "-c", f'{functions}\npurge_certbot_lines "$1"', "sh", str(ini)], check=True)
+
+
 @pytest.mark.parametrize("admin", ADMIN_INIS.values(), ids=ADMIN_INIS.keys())
 def test_enable_then_disable_gives_cli_ini_back_byte_for_byte(root, xc, admin):
     ini = root / CLI_INI
-    put_cli_ini(root, admin)
+    if admin is not None:
+        put_cli_ini(root, admin)
     result = xc("certbot", "enable", "pbx.example.test")
     assert result.code == 0, result
     lines = ini.read_bytes().splitlines()
@@ -56,10 +68,22 @@ def test_enable_then_disable_gives_cli_ini_back_byte_for_byte(root, xc, admin):
     result = xc("certbot", "disable")
     assert result.code == 0, result
     assert enabled_lineage(root) is None
-    assert ini.read_bytes() == admin
-    written = ini.stat()
-    assert xc("certbot", "disable").code == 0
-    assert (ini.stat().st_ino, ini.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    assert (ini.read_bytes() if ini.exists() else None) == (admin or None)
+    if admin:
+        written = ini.stat()
+        assert xc("certbot", "disable").code == 0
+        assert (ini.stat().st_ino, ini.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+
+
+@pytest.mark.parametrize("admin", ADMIN_INIS.values(), ids=ADMIN_INIS.keys())
+def test_purge_gives_cli_ini_back_as_disable_does(root, xc, admin):
+    ini = root / CLI_INI
+    if admin is not None:
+        put_cli_ini(root, admin)
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    purge_certbot_lines(ini)
+    assert (ini.read_bytes() if ini.exists() else None) == (admin or None)
+    assert [path.name for path in ini.parent.iterdir()] == ([ini.name] if admin else [])
 
 
 def test_our_lines_turned_crlf_are_still_ours(root, xc):
