@@ -3,14 +3,15 @@
 import argparse
 import sys
 
+from .cli import printable
 from .settings import KEY_TYPES
 
 REASONS = ("install", "upgrade", "reconfigure")
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, like every other refusal
-        print(f"xivo-certs: usage error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+    def error(self, message):  # one line, like every other refusal; an argument may hold controls
+        print(printable(f"xivo-certs: usage error: {message} (see `{self.prog} --help`)"), file=sys.stderr)
         sys.exit(2)
 
 

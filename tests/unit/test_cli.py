@@ -179,6 +179,8 @@ def test_install_refuses_a_malformed_certificate(root, cmd, tmp_path, keys):
     (["certbot", "deploy", "foo.example"], "unrecognized arguments: foo.example"),
     (["certbot", "enable", "pbx.example", "--lineage", "/x"], "unrecognized arguments: --lineage /x"),
     (["certbot", "disable", "--lineage", "/x"], "unrecognized arguments: --lineage /x"),
+    (["status", "\x1b[2Jextra"], "unrecognized arguments: \\x1b[2Jextra"),
+    (["status", "a\nfake line"], "unrecognized arguments: a\\nfake line"),
 ])
 def test_usage_errors_exit_2_in_one_line(root, cmd, args, text):
     before = root.snapshot()
