@@ -3,14 +3,15 @@
 import argparse
 import sys
 
+from .cli import printable
 from .settings import KEY_TYPES
 
 REASONS = ("install", "upgrade", "reconfigure")
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, like every other refusal
-        print(f"xivo-certs: usage error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+    def error(self, message):  # one line, like every other refusal; an argument may hold controls
+        print(printable(f"xivo-certs: usage error: {message} (see `{self.prog} --help`)"), file=sys.stderr)
         sys.exit(2)
 
 
@@ -57,13 +58,27 @@ def parser():
     command("sync", "notice changes made by hand and run the hooks").add_argument(
         "--quiet", action="store_true")
     command("override", "write or remove the hostname override").add_argument("--adopt", action="store_true")
-    certbot = command("certbot", "install what certbot obtains for one lineage: enable NAME, "
-                      "disable, deploy (certbot's deploy hook)")
-    certbot.add_argument("action", choices=("enable", "disable", "deploy"))
-    certbot.add_argument("name", nargs="?", metavar="NAME", help="enable: the certificate name")
-    certbot.add_argument("--lineage", metavar="DIR",
-                         help="deploy: certbot's live/NAME directory (default $RENEWED_LINEAGE)")
+    certbot_command(command("certbot", "install what certbot obtains for one lineage: enable NAME, "
+                            "disable, deploy (certbot's deploy hook)"), common)
     return main
+
+
+def certbot_command(certbot, common):
+    """`certbot enable NAME | disable | deploy [--lineage DIR]`: each action takes its own
+    arguments only (args.name and args.lineage are None where they do not apply)."""
+    actions = certbot.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name, text):
+        return actions.add_parser(name, parents=[common], help=text, description=text)
+
+    enable = action("enable", "install what certbot obtains for the certificate name NAME")
+    enable.add_argument("name", metavar="NAME", help="the certificate name (certbot's live/NAME)")
+    enable.set_defaults(lineage=None)
+    action("disable", "stop installing what certbot obtains").set_defaults(name=None, lineage=None)
+    deploy = action("deploy", "install the enabled lineage (certbot's deploy hook)")
+    deploy.add_argument("--lineage", metavar="DIR",
+                        help="certbot's live/NAME directory (default $RENEWED_LINEAGE)")
+    deploy.set_defaults(name=None)
 
 
 def days(text):

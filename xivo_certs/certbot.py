@@ -5,6 +5,7 @@ its cli.ini, which it runs for certonly too. A failed install is recorded for `s
 install of that lineage succeeds."""
 
 import os
+import re
 import time
 
 from . import files, install, pair, state, x509
@@ -19,7 +20,11 @@ CLI_INI = "/etc/letsencrypt/cli.ini"
 # into each lineage's renewal file, and refuses to renew when a hook's program is missing.
 HOOK_LINE = "deploy-hook = test ! -x /usr/sbin/xivo-certs || /usr/sbin/xivo-certs certbot deploy"
 MARK = "# Added by `xivo-certs certbot enable`; `xivo-certs certbot disable` removes these two lines."
-OURS = f"{MARK}\n{HOOK_LINE}\n"
+OURS = f"{MARK}\n{HOOK_LINE}\n".encode()
+OUR_LINES = (MARK.encode(), HOOK_LINE.encode())
+HOOK_KEYS = ("deploy-hook", "renew-hook")  # renew-hook: certbot's former name of deploy-hook
+# The key of a cli.ini line as certbot's ConfigArgParse reads it: up to `=`, `:` or whitespace.
+CONFIG_KEY = re.compile(r"[^:=;#\s]+")
 FAILURE_FILE = "certbot-failure"
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -40,11 +45,11 @@ def enable(ctx, notes, name):
     if not name or name.startswith(".") or not set(name) <= NAME_CHARS:
         raise Problem(f"certbot enable: {name!r} is not a certbot certificate name (the NAME of "
                       f"{LIVE}/NAME: letters, digits, '.', '-', '_')")
-    text = _cli_ini_without_ours(ctx)
-    if any(line.partition("=")[0].strip() in ("deploy-hook", "renew-hook") for line in text.splitlines()):
+    data = _cli_ini(ctx)
+    if any(_is_hook_key(line) for line in _lines(data) if not _is_ours(line)):
         raise Problem("has a deploy-hook of its own; certbot takes one only: make it run "
                       "`xivo-certs certbot deploy` too", ctx.paths.under(CLI_INI))
-    _write_cli_ini(ctx, text + ("\n" if text and not text.endswith("\n") else "") + OURS)
+    _write_cli_ini(ctx, data, data if _has_our_hook(data) else _with_ours(data))
     _record_lineage(ctx, name)
     notes.say(f"certbot's certificates for {name} will be installed (`certbot certonly "
               f"--cert-name {name} ...` and every renewal)")
@@ -53,35 +58,74 @@ def enable(ctx, notes, name):
 
 
 def disable(ctx, notes):
-    _write_cli_ini(ctx, _cli_ini_without_ours(ctx))
+    data = _cli_ini(ctx)
+    _write_cli_ini(ctx, data, _without_ours(data))
     _record_lineage(ctx, None)
     files.remove(failure_path(ctx.paths))
     notes.say("certbot's certificates will no longer be installed")
 
 
 def _cli_ini(ctx):
-    """certbot's cli.ini as text; None when there is none."""
+    """certbot's bytes of cli.ini (b"" when there is none), edited as bytes: its encoding and its
+    line ends are certbot's business, and come back as they were."""
     path = ctx.paths.under(CLI_INI)
-    if not os.path.lexists(path):
-        return None
-    try:
-        return files.read_input(path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise Problem("not UTF-8 text", path)
+    if not os.path.exists(path):
+        return b""
+    return files.read_input(path)
 
 
-def _cli_ini_without_ours(ctx):
-    return (_cli_ini(ctx) or "").replace(OURS, "")
+def _lines(data):
+    """The lines of cli.ini, their ends kept, split where certbot (reading it as text) splits
+    them: at LF, CRLF or CR."""
+    return data.splitlines(keepends=True)
 
 
-def _write_cli_ini(ctx, text):
-    """Replace cli.ini by `text`, unless it holds that already (certbot's package ships it as a
-    conffile: its bytes are left alone when nothing changes)."""
-    if text == (_cli_ini(ctx) or ""):
+def _is_ours(line):
+    return line.rstrip(b"\r\n") in OUR_LINES
+
+
+def _has_our_hook(data):
+    return any(line.rstrip(b"\r\n") == OUR_LINES[1] for line in _lines(data))
+
+
+def _is_hook_key(line):
+    """Whether the cli.ini `line` sets certbot's deploy hook: its key read as ConfigArgParse does
+    (a key it does not know, dashes stripped, is given to certbot as an option)."""
+    text = line.decode("utf-8", "replace").strip()
+    if not text or text[0] in "#;[" or text.startswith("---"):
+        return False
+    key = CONFIG_KEY.match(text)
+    return key is not None and key.group().strip("-") in HOOK_KEYS
+
+
+def _with_ours(data):
+    """cli.ini's `data` with our lines: after its last line when that one ends, else before its
+    first, so that taking our lines out gives back its bytes."""
+    data = _without_ours(data)
+    return data + OURS if not data or data.endswith(b"\n") else OURS + data
+
+
+def _without_ours(data):
+    return b"".join(line for line in _lines(data) if not _is_ours(line))
+
+
+def _write_cli_ini(ctx, data, new):
+    """Replace cli.ini, whose bytes are `data`, by `new`, unless they are the same (certbot's
+    package ships it as a conffile: its bytes are left alone when nothing changes). An empty one
+    is removed: enable created it, and an empty conffile would stop certbot's install at dpkg's
+    prompt (certbot reads no file as an empty one)."""
+    if new == data:
         return
     path = ctx.paths.under(CLI_INI)
+    if os.path.islink(path):
+        raise Problem("is a symbolic link; xivo-certs edits a regular file only (edit its target by "
+                      "hand: see xivo-certs(8))", path)
+    if not new:
+        files.remove(path)
+        files.fsync_dir(os.path.dirname(path))
+        return
     files.make_dirs(os.path.dirname(path), 0o755)
-    files.atomic_write(path, text.encode(), 0o644, ctx.owner.private)
+    files.atomic_write(path, new, 0o644, ctx.owner.private)
 
 
 def _record_lineage(ctx, name):
@@ -154,7 +198,7 @@ def status_problems(ctx, recorded):
 def _hook_line_problems(ctx, name):
     path = ctx.paths.under(CLI_INI)
     try:
-        if OURS in (_cli_ini(ctx) or ""):
+        if _has_our_hook(_cli_ini(ctx)):
             return []
     except Problem:
         pass

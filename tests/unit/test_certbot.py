@@ -3,12 +3,23 @@ enable and disable; deploy installs the enabled lineage only, once, and a failur
 until an install succeeds. (certbot and pebble themselves: tests/package/test_certbot.py.)"""
 
 import json
+import subprocess
 
 import pytest
 
+from support.layout import CHECKOUT
+
 CLI_INI = "etc/letsencrypt/cli.ini"
 HOOK_LINE = "deploy-hook = test ! -x /usr/sbin/xivo-certs || /usr/sbin/xivo-certs certbot deploy"
+MARK = "# Added by `xivo-certs certbot enable`; `xivo-certs certbot disable` removes these two lines."
 ADMIN_INI = "email = admin@example.test\nkey-type = ecdsa\n"
+# What an admin's cli.ini may hold (None: no cli.ini), each given back byte for byte by disable and
+# by purge; but an empty one comes back as none (certbot reads both alike, and an empty cli.ini would
+# stop the install of certbot's package at dpkg's conffile prompt).
+ADMIN_INIS = {"lf": ADMIN_INI.encode(), "no final newline": b"max-log-backups = 0",
+              "crlf": b"email = admin@example.test\r\nkey-type = ecdsa\r\n",
+              "crlf, no final newline": b"email = admin@example.test\r\nkey-type = ecdsa",
+              "latin-1": b"# caf\xe9\nemail = admin@example.test\n", "empty": b"", "none": None}
 
 
 @pytest.fixture
@@ -29,25 +40,68 @@ def enabled_lineage(root):
     return root.state().letsencrypt_lineage
 
 
-@pytest.mark.parametrize("admin_ini", [ADMIN_INI, ADMIN_INI.rstrip("\n")])
-def test_enable_then_disable_leaves_an_admin_cli_ini_as_it_was(root, xc, admin_ini):
+def put_cli_ini(root, data):
     ini = root / CLI_INI
-    ini.parent.mkdir(parents=True)
-    ini.write_text(admin_ini)
+    ini.parent.mkdir(parents=True, exist_ok=True)
+    ini.write_bytes(data)
+    return ini
+
+
+def purge_certbot_lines(ini):
+    """What debian/postrm's purge does to certbot's cli.ini, on the file `ini`."""
+    functions = (CHECKOUT / "debian/postrm").read_text().split('\ncase "$1" in')[0]
+    subprocess.run(["sh", "-c", f'{functions}\npurge_certbot_lines "$1"', "sh", str(ini)], check=True)
+
+
+@pytest.mark.parametrize("admin", ADMIN_INIS.values(), ids=ADMIN_INIS.keys())
+def test_enable_then_disable_gives_cli_ini_back_byte_for_byte(root, xc, admin):
+    ini = root / CLI_INI
+    if admin is not None:
+        put_cli_ini(root, admin)
     result = xc("certbot", "enable", "pbx.example.test")
     assert result.code == 0, result
-    assert ini.read_text().splitlines()[-1] == HOOK_LINE
-    assert ini.read_text().startswith(admin_ini)
+    lines = ini.read_bytes().splitlines()
+    assert lines.count(HOOK_LINE.encode()) == 1 and lines.count(MARK.encode()) == 1
     assert enabled_lineage(root) == "pbx.example.test"
     assert xc("certbot", "enable", "pbx.example.test").code == 0
-    assert ini.read_text().count(HOOK_LINE) == 1
+    assert ini.read_bytes().splitlines() == lines
     result = xc("certbot", "disable")
     assert result.code == 0, result
     assert enabled_lineage(root) is None
-    assert ini.read_text().startswith(admin_ini) and ini.read_text().rstrip("\n") == admin_ini.rstrip("\n")
-    written = ini.stat()
+    assert (ini.read_bytes() if ini.exists() else None) == (admin or None)
+    if admin:
+        written = ini.stat()
+        assert xc("certbot", "disable").code == 0
+        assert (ini.stat().st_ino, ini.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+
+
+@pytest.mark.parametrize("admin", ADMIN_INIS.values(), ids=ADMIN_INIS.keys())
+def test_purge_gives_cli_ini_back_as_disable_does(root, xc, admin):
+    ini = root / CLI_INI
+    if admin is not None:
+        put_cli_ini(root, admin)
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    purge_certbot_lines(ini)
+    assert (ini.read_bytes() if ini.exists() else None) == (admin or None)
+    assert [path.name for path in ini.parent.iterdir()] == ([ini.name] if admin else [])
+
+
+def test_our_lines_turned_crlf_are_still_ours(root, xc):
+    ini = put_cli_ini(root, b"email = admin@example.test\r\n")
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    ini.write_bytes(ini.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    before = root.snapshot()
+    result = xc("certbot", "enable", "pbx.example.test")
+    assert result.code == 0, result
+    assert root.snapshot() == before
     assert xc("certbot", "disable").code == 0
-    assert (ini.stat().st_ino, ini.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    assert ini.read_bytes() == b"email = admin@example.test\r\n"
+
+
+def test_disable_leaves_an_empty_cli_ini_it_did_not_empty(root, xc):
+    ini = put_cli_ini(root, b"")
+    assert xc("certbot", "disable").code == 0
+    assert ini.read_bytes() == b""
 
 
 def test_disable_without_certbot_writes_nothing_of_certbot(root, xc):
@@ -64,10 +118,15 @@ def test_enable_refuses_what_is_no_certificate_name(root, xc, bad):
     assert root.snapshot() == before
 
 
-def test_enable_refuses_a_cli_ini_with_a_deploy_hook_of_its_own(root, xc):
-    ini = root / CLI_INI
-    ini.parent.mkdir(parents=True)
-    ini.write_text("deploy-hook = systemctl reload nginx\n")
+@pytest.mark.parametrize("line", [
+    "deploy-hook = systemctl reload nginx", "deploy-hook: /root/myhook", "deploy-hook /root/myhook",
+    "  deploy-hook=/root/myhook  ", "deploy-hook\t/root/myhook", "--deploy-hook /root/myhook",
+    "renew-hook: /root/myhook", "deploy-hook", "deploy-hook = /root/myhook # reload",
+])
+@pytest.mark.parametrize("end, last", [("\n", "\n"), ("\r\n", "\r\n"), ("\n", "")])
+def test_enable_refuses_a_cli_ini_with_a_deploy_hook_of_its_own(root, xc, line, end, last):
+    """Each way certbot's ConfigArgParse reads a key: followed by `=`, `:` or whitespace."""
+    ini = put_cli_ini(root, f"email = admin@example.test{end}{line}{last}".encode())
     root.lock_ready()
     before = root.snapshot()
     result = xc("certbot", "enable", "pbx.example.test")
@@ -75,6 +134,54 @@ def test_enable_refuses_a_cli_ini_with_a_deploy_hook_of_its_own(root, xc):
     assert result.err == f"xivo-certs: {ini}: has a deploy-hook of its own; certbot takes one only: " \
                          "make it run `xivo-certs certbot deploy` too\n"
     assert root.snapshot() == before
+
+
+@pytest.mark.parametrize("line", ["# deploy-hook = /root/myhook", "; deploy-hook: x", "pre-hook = /root/x",
+                                  "deploy-hooks-dir = /root/x", "post-hook: /usr/bin/deploy-hook"])
+def test_enable_takes_a_cli_ini_whose_deploy_hook_is_no_key(root, xc, line):
+    put_cli_ini(root, f"{line}\n".encode())
+    result = xc("certbot", "enable", "pbx.example.test")
+    assert result.code == 0, result
+
+
+@pytest.mark.parametrize("action", ["enable", "disable"])
+def test_a_symlinked_cli_ini_is_refused_where_it_would_change(root, xc, action):
+    target = root / "etc/certbot.ini"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(ADMIN_INI.encode() if action == "enable" else f"{MARK}\n{HOOK_LINE}\n".encode())
+    ini = root / CLI_INI
+    ini.parent.mkdir(parents=True)
+    ini.symlink_to(target)
+    root.lock_ready()
+    before = root.snapshot()
+    result = xc("certbot", action, *(["pbx.example.test"] if action == "enable" else []))
+    assert result.code == 1
+    assert result.err == f"xivo-certs: {ini}: is a symbolic link; xivo-certs edits a regular file only " \
+                         "(edit its target by hand: see xivo-certs(8))\n"
+    assert root.snapshot() == before
+
+
+def test_disable_leaves_a_symlinked_cli_ini_without_our_lines_alone(root, xc):
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    target = root / "etc/certbot.ini"
+    target.write_bytes(ADMIN_INI.encode())
+    ini = root / CLI_INI
+    ini.unlink()
+    ini.symlink_to(target)
+    assert xc("certbot", "disable").code == 0
+    assert enabled_lineage(root) is None
+    assert ini.is_symlink() and target.read_bytes() == ADMIN_INI.encode()
+
+
+def test_disable_turns_off_with_a_cli_ini_that_is_not_utf8(root, xc):
+    ini = put_cli_ini(root, ADMIN_INI.encode())
+    assert xc("certbot", "enable", "pbx.example.test").code == 0
+    with open(ini, "ab") as stream:
+        stream.write(b"# caf\xe9\n")
+    result = xc("certbot", "disable")
+    assert result.code == 0, result
+    assert enabled_lineage(root) is None
+    assert ini.read_bytes() == ADMIN_INI.encode() + b"# caf\xe9\n"
 
 
 def test_deploy_installs_the_enabled_lineage_once_and_no_other(root, xc, lineage, monkeypatch):

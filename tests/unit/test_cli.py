@@ -174,6 +174,13 @@ def test_install_refuses_a_malformed_certificate(root, cmd, tmp_path, keys):
     (["generate", "--key-type", "rsa:1024"], "argument --key-type: invalid choice: 'rsa:1024'"),
     (["ensure", "--key-type", "dsa:1024"], "argument --key-type: invalid choice: 'dsa:1024'"),
     (["nothing"], "invalid choice: 'nothing'"),
+    (["certbot", "enable"], "the following arguments are required: NAME"),
+    (["certbot", "disable", "foo.example"], "unrecognized arguments: foo.example"),
+    (["certbot", "deploy", "foo.example"], "unrecognized arguments: foo.example"),
+    (["certbot", "enable", "pbx.example", "--lineage", "/x"], "unrecognized arguments: --lineage /x"),
+    (["certbot", "disable", "--lineage", "/x"], "unrecognized arguments: --lineage /x"),
+    (["status", "\x1b[2Jextra"], "unrecognized arguments: \\x1b[2Jextra"),
+    (["status", "a\nfake line"], "unrecognized arguments: a\\nfake line"),
 ])
 def test_usage_errors_exit_2_in_one_line(root, cmd, args, text):
     before = root.snapshot()
