@@ -54,10 +54,10 @@ from xivo_certs import cli
 rename = os.rename
 
 
-def rename_or_lose_power(src, dst):
+def rename_or_lose_power(src, dst, **dir_fds):
     if src.endswith("/server.crt{NEW_SUFFIX}"):
         os._exit(137)
-    rename(src, dst)
+    rename(src, dst, **dir_fds)
 
 
 os.rename = rename_or_lose_power
