@@ -18,6 +18,7 @@ from .errors import Problem
 LOOPBACK = "127.0.0.1"
 BEGIN = b"# BEGIN xivo-certs: the certificate's name, for the XiVO daemons (they listen on 127.0.0.1)"
 END = b"# END xivo-certs"
+HOSTS_LIMIT = 64 << 20  # an ad-blocking /etc/hosts runs to several MiB
 
 
 # --- resolution -----------------------------------------------------------------------------------
@@ -77,8 +78,12 @@ def _hostname_file(paths):
 
 
 def _read(path):
-    """The bytes of a regular file, b"" when missing; a FIFO is refused, not waited on."""
-    return files.read_input(path, missing=b"")
+    """The bytes of a regular file, to resolve names from; b"" when missing, or when it is not a
+    regular file (a FIFO is never waited on) or cannot be read: the block's writer reports it."""
+    try:
+        return files.read_input(path, HOSTS_LIMIT, missing=b"")
+    except Problem:
+        return b""
 
 
 # --- the managed block ------------------------------------------------------------------------------
@@ -138,7 +143,7 @@ def _update(paths, owner, path, host):
     if not host and (os.path.islink(path) or not os.path.lexists(path)):
         return  # no block of ours can be there
     with files.opened_dir(paths.root, directory, owner, 0o755 if host else None) as fd:
-        current = files.read_at(fd, name, shown=path)
+        current = files.read_at(fd, name, HOSTS_LIMIT, shown=path)
         shipped = _read(paths.xivo_hosts_template) if template else b""
         new = with_block(current if current is not None else shipped, host)
         if template and host is None and new == shipped:

@@ -1,7 +1,6 @@
 """xivo_certs.hosts: the managed block that makes the override's host resolve to 127.0.0.1, in
 /etc/hosts and XiVO's custom hosts template; resolution as the daemons see it."""
 
-import functools
 import os
 
 import pytest
@@ -10,7 +9,6 @@ from xivo_certs import hosts, settings as settings_module
 from xivo_certs.paths import Paths
 from support.asserts import owner_mode
 from support.owners import GID, UID
-from xc_testlib import refusal_line
 
 ADMIN = b"127.0.0.1\tlocalhost\n127.0.1.1\tpbx.example.org pbx\n# an admin's comment\n10.0.0.5 db\n"
 SHIPPED = b"127.0.0.1\tlocalhost\n127.0.1.1\t#XIVO_HOSTNAME#\n"
@@ -160,13 +158,32 @@ def test_a_symlinked_etc_hosts_is_reported_not_followed(root, ordinary_ca, issue
 
 
 @pytest.mark.parametrize("name", ["hostname", "hosts"])
-def test_a_fifo_as_etc_hostname_or_hosts_is_refused_not_waited_on(root, ordinary_ca, issued, cmd, name):
+def test_a_fifo_as_etc_hostname_or_hosts_is_never_waited_on(root, ordinary_ca, issued, cmd, name):
+    """Names are resolved as if it were empty; /etc/hosts, which the block goes into, is named."""
     put_admin(root, ordinary_ca, issued)
     root.lock_ready()
     fifo = root / "etc" / name
     os.mkfifo(fifo)
-    assert refusal_line(root, functools.partial(cmd, timeout=10), "override") == (
-        f"xivo-certs: {fifo}: not a regular file")
+    result = cmd("override", timeout=10)
+    assert root.override_yaml()["dird"]["host"] == "pbx.example.test"
+    if name == "hosts":
+        assert (result.code, result.err_lines) == (1, [
+            f"xivo-certs: {fifo}: not a regular file; the managed hosts block is not in place"])
+    else:
+        assert (result.code, result.err) == (0, ""), result
+
+
+def test_an_ad_blocking_etc_hosts_of_several_mib_is_read_and_kept(root, ordinary_ca, issued, xc):
+    (root / "etc/hostname").write_text("pbx\n")
+    blocked = b"".join(b"0.0.0.0 ads%d.example.net\n" % n for n in range(120_000))
+    (root / "etc/hosts").write_bytes(ADMIN + blocked)
+    assert len(ADMIN + blocked) > 3 << 20
+    put_admin(root, ordinary_ca, issued, "pbx.example.org", "www.example.org")
+    assert xc("override").code == 0
+    assert root.override_yaml()["dird"]["host"] == "pbx.example.org"  # the FQDN, from /etc/hosts
+    block = BLOCK.replace(b"pbx.example.test", b"pbx.example.org")
+    assert (root / "etc/hosts").read_bytes() == block + ADMIN + blocked
+    assert xc("status").code == 0
 
 
 def test_the_settings_default_to_managing_both():
