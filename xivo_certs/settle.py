@@ -40,7 +40,7 @@ def settle(ctx, recorded, reason):
     watch_moved = not state.watch_unchanged(recorded)
     new = recorded._replace(fingerprint=found.info.fingerprint, pem_sha256=found.pem_sha256, **stamps,
                             override_watch=() if watch_moved else recorded.override_watch)
-    if previous[0] and new.fingerprint != previous[0]:
+    if _served_changed(previous, new):
         new = new._replace(changed_at=str(int(time.time())))
     owed = hooks.owed(ctx.paths)
     if owed is None and not watch_moved and not _news_for_the_hooks(recorded, new):
@@ -51,6 +51,14 @@ def settle(ctx, recorded, reason):
     claim = hooks.claim(ctx.paths, ctx.owner, new.fingerprint, previous)
     state.write(ctx.paths, ctx.owner, new)
     return Settled(hook_environment(ctx, found, pair.is_default(found, new), previous, reason), claim)
+
+
+def _served_changed(previous, new):
+    """Whether what the services serve changed since `previous` (fingerprint, sha256 of
+    server.crt; "" when unknown): another certificate, or another chain (as 90-restart-services)."""
+    fingerprint, pem_sha256 = previous
+    return bool(fingerprint) and (new.fingerprint != fingerprint
+                                  or bool(pem_sha256) and new.pem_sha256 != pem_sha256)
 
 
 def _news_for_the_hooks(recorded, new):

@@ -6,6 +6,7 @@ input. Run in this process (xc), keys from the session pool, chains from trustme
 
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -53,6 +54,7 @@ def test_the_same_leaf_with_its_root_added_runs_the_hooks(root, xc, admin, ordin
     assert "(give the root with `xivo-certs install --chain`)" in first.err  # what the tool advises
     runs = len(root.hook_runs())
     assert root.override_yaml()["dird"] == {"host": HOST}
+    root.write_state(**{**root.state()._asdict(), "changed_at": "1"})  # as if changed long ago
 
     result = xc("install", "--cert", cert, "--key", key,
                 "--chain", write("chain.pem", pem(*admin.chain, ordinary_ca.cert)))
@@ -64,6 +66,7 @@ def test_the_same_leaf_with_its_root_added_runs_the_hooks(root, xc, admin, ordin
     assert root.override_yaml()["consul"] == {"host": HOST, "verify": CA_PATH}
     assert root.state().pem_sha256 is not None
     assert "restart the XiVO services to use it" in result.err  # the chain nginx serves changed
+    assert int(root.state().changed_at) >= int(time.time()) - 60  # status notes the restart owed
 
 
 def test_a_chain_copied_by_hand_runs_the_hooks_at_sync(root, xc, admin, ordinary_ca, write):
