@@ -13,32 +13,37 @@ NEW_SUFFIX = ".xivo-certs-new"
 KEY_MODE, CERT_MODE, PRIVATE_DIR_MODE = 0o640, 0o644, 0o700
 
 
-def read_input(path, limit=MAX_INPUT, follow=True, missing=None):
-    """The bytes of a regular file; FIFOs, devices, huge files (and, unless `follow`, symlinks) refused.
-    A missing file is refused too, unless `missing` (bytes) is given: then that is the answer."""
+REFUSED = object()  # read_input's `missing`: a missing file is a Problem
+
+
+def read_input(path, limit=MAX_INPUT, follow=True, missing=REFUSED, dir_fd=None, shown=None):
+    """The bytes of a regular file (`path` relative to `dir_fd` when given; named `shown` in
+    messages, default `path`); FIFOs, devices, huge files (and, unless `follow`, symlinks)
+    refused. A missing file is refused too, unless `missing` is given: then that is the answer."""
+    shown = shown or path
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, flags, dir_fd=dir_fd)
     except FileNotFoundError:
-        if missing is None:
-            raise Problem("no such file", path)
+        if missing is REFUSED:
+            raise Problem("no such file", shown)
         return missing
     except OSError as error:
-        raise Problem(_describe(error, follow), path)
+        raise Problem(_describe(error, follow), shown)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise Problem("not a regular file", path)
+            raise Problem("not a regular file", shown)
         if info.st_size > limit:
-            raise Problem(f"too large ({info.st_size} bytes; at most {limit})", path)
+            raise Problem(f"too large ({info.st_size} bytes; at most {limit})", shown)
         with os.fdopen(os.dup(fd), "rb") as stream:
             data = stream.read(limit + 1)
     except OSError as error:
-        raise Problem(f"cannot read: {error.strerror}", path)
+        raise Problem(f"cannot read: {error.strerror}", shown)
     finally:
         os.close(fd)
     if len(data) > limit:
-        raise Problem(f"too large (more than {limit} bytes)", path)
+        raise Problem(f"too large (more than {limit} bytes)", shown)
     return data
 
 
@@ -347,21 +352,7 @@ def _open_child(fd, name, path, owner, make_mode):
 def read_at(dir_fd, name, limit=MAX_INPUT, shown=None):
     """The bytes of the regular file `name` in `dir_fd`, None when absent; a Problem (naming
     `shown`, default `name`) for a link or anything but a regular file."""
-    shown = shown or name
-    try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise Problem(_describe(error, follow=False), shown)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise Problem("not a regular file", shown)
-    with os.fdopen(fd, "rb") as stream:
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise Problem(f"too large (more than {limit} bytes)", shown)
-    return data
+    return read_input(name, limit, follow=False, missing=None, dir_fd=dir_fd, shown=shown)
 
 
 def write_at(dir_fd, name, data, mode, ids):
