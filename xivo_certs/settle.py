@@ -40,10 +40,10 @@ def settle(ctx, recorded, reason):
     watch_moved = not state.watch_unchanged(recorded)
     new = recorded._replace(fingerprint=found.info.fingerprint, pem_sha256=found.pem_sha256, **stamps,
                             override_watch=() if watch_moved else recorded.override_watch)
-    if _served_changed(previous, new):
+    if previous[0] and _served_changed(previous, new):
         new = new._replace(changed_at=str(int(time.time())))
     owed = hooks.owed(ctx.paths)
-    if owed is None and not watch_moved and not _news_for_the_hooks(recorded, new):
+    if owed is None and not watch_moved and not _news_for_the_hooks(previous, recorded, new):
         state.write(ctx.paths, ctx.owner, new)
         return None
     previous = owed if owed is not None else previous
@@ -54,18 +54,16 @@ def settle(ctx, recorded, reason):
 
 
 def _served_changed(previous, new):
-    """Whether what the services serve changed since `previous` (fingerprint, sha256 of
-    server.crt; "" when unknown): another certificate, or another chain (as 90-restart-services)."""
+    """Whether `new` serves another certificate, or another chain (as 90-restart-services says),
+    than `previous` (fingerprint, sha256 of server.crt; "" when none was recorded)."""
     fingerprint, pem_sha256 = previous
-    return bool(fingerprint) and (new.fingerprint != fingerprint
-                                  or bool(pem_sha256) and new.pem_sha256 != pem_sha256)
+    return new.fingerprint != fingerprint or bool(pem_sha256) and new.pem_sha256 != pem_sha256
 
 
-def _news_for_the_hooks(recorded, new):
+def _news_for_the_hooks(previous, recorded, new):
     """Whether the hooks must hear of `new`: another certificate or chain, new conf.d directories,
     or other settings."""
-    return (new.fingerprint != (recorded.fingerprint or "")
-            or new.pem_sha256 != (recorded.pem_sha256 or new.pem_sha256)  # none: recorded before
+    return (_served_changed(previous, new)
             or not set(new.confd_dir) <= set(recorded.confd_dir)
             or new.settings_stat != (recorded.settings_stat or ""))
 
