@@ -2,7 +2,7 @@
 
 from typing import NamedTuple
 
-from . import bundle, certinfo, chain as chain_module, names, paths, x509
+from . import certinfo, chain as chain_module, names, x509
 from .errors import Problem
 
 
@@ -11,14 +11,6 @@ class Admin(NamedTuple):
     certs: list  # the leaf, then its chain in order
     key: object
     warnings: list  # lines to show the admin; none stops the install
-
-
-def admin_pair(cert_file, key_file=None, chain_files=(), password_file=None,
-               system_bundle=paths.SYSTEM_CA_BUNDLE):
-    """The pair the files make, or a Problem naming the file at fault. Without `key_file`, the key
-    is the one `cert_file` holds."""
-    given = bundle.read(cert_file, key_file, chain_files, password_file)
-    return judge(given, cert_file, system_bundle)
 
 
 def judge(given, cert_file, system_bundle):

@@ -3,10 +3,15 @@
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 
-from xivo_certs import validate
+from xivo_certs import bundle, paths, validate
 from xivo_certs.errors import Problem
 from support.certs import DAY, make_cert, name, now, pem
 from support.facts import fingerprint, spki
+
+
+def admin_pair(cert_file, key_file=None, chain_files=()):
+    """What `install` makes of these files: bundle.read, then validate.judge."""
+    return validate.judge(bundle.read(cert_file, key_file, chain_files), cert_file, paths.SYSTEM_CA_BUNDLE)
 
 
 @pytest.fixture
@@ -26,7 +31,7 @@ def test_leaf_and_chain_files_in_order(ordinary_ca, issued, files_of):
     admin = issued("pbx.example.test", "voip.example.test", intermediate=True)
     (leaf, key), [middle] = admin.pair, admin.chain
     f = files_of(cert=pem(leaf), key=pem(key), chain=pem(middle, ordinary_ca.cert))
-    certs, got_key, _ = validate.admin_pair(f["cert"], f["key"], [f["chain"]])
+    certs, got_key, _ = admin_pair(f["cert"], f["key"], [f["chain"]])
     assert [fingerprint(c) for c in certs] == [fingerprint(leaf), fingerprint(middle),
                                                fingerprint(ordinary_ca.cert)]
     assert spki(got_key.public_key()) == spki(key.public_key())
@@ -35,7 +40,7 @@ def test_leaf_and_chain_files_in_order(ordinary_ca, issued, files_of):
 def test_the_chain_may_follow_the_leaf_in_the_certificate_file(issued, files_of):
     admin = issued("pbx.example.test", intermediate=True)
     f = files_of(cert=pem(admin.cert, *admin.chain), key=pem(admin.key))
-    certs, _, _ = validate.admin_pair(f["cert"], f["key"])
+    certs, _, _ = admin_pair(f["cert"], f["key"])
     assert len(certs) == 2
 
 
@@ -45,35 +50,35 @@ def test_der_certificate_and_key_traditional_and_ec_keys(ca, files_of, keys):
     der_key = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     f = files_of(cert=der_cert, key=der_key)
-    assert fingerprint(validate.admin_pair(f["cert"], f["key"])[0][0]) == fingerprint(leaf)
+    assert fingerprint(admin_pair(f["cert"], f["key"])[0][0]) == fingerprint(leaf)
     traditional = key.private_bytes(serialization.Encoding.PEM,
                                     serialization.PrivateFormat.TraditionalOpenSSL,
                                     serialization.NoEncryption())
     f = files_of(cert=pem(leaf), key=traditional)
-    validate.admin_pair(f["cert"], f["key"])
+    admin_pair(f["cert"], f["key"])
     ec_leaf, ec_key = ca.leaf(key_type="ec:p384")
     f = files_of(cert=pem(ec_leaf), key=pem(ec_key))
-    validate.admin_pair(f["cert"], f["key"])
+    admin_pair(f["cert"], f["key"])
 
 
 def test_a_self_signed_admin_certificate_is_accepted(keys, files_of):
     key = keys.get("ec:p256")
     cert = make_cert(key, name("pbx.example.test"), dns=("pbx.example.test",))
     f = files_of(cert=pem(cert), key=pem(key))
-    assert len(validate.admin_pair(f["cert"], f["key"])[0]) == 1
+    assert len(admin_pair(f["cert"], f["key"])[0]) == 1
 
 
 def test_a_wildcard_beside_a_host_name_is_accepted(issued, files_of):
     leaf, key = issued("*.example.test", "pbx.example.test").pair
     f = files_of(cert=pem(leaf), key=pem(key))
-    validate.admin_pair(f["cert"], f["key"])
+    admin_pair(f["cert"], f["key"])
 
 
 def test_upper_case_dns_names_are_host_names(ca, files_of):
     """DNS names compare without case (RFC 5280 7.2): some CAs keep the case they were asked."""
     leaf, key = ca.leaf(("PBX.Example.test",))
     f = files_of(cert=pem(leaf), key=pem(key))
-    certs, _, _ = validate.admin_pair(f["cert"], f["key"])
+    certs, _, _ = admin_pair(f["cert"], f["key"])
     assert fingerprint(certs[0]) == fingerprint(leaf)
 
 
@@ -137,7 +142,7 @@ def test_refusals_name_the_file_and_the_problem(ca, keys, files_of, case):
         contents["chain"] = chain
     f = files_of(**contents)
     with pytest.raises(Problem) as refused:
-        validate.admin_pair(f["cert"], f["key"], [f["chain"]] if "chain" in f else ())
+        admin_pair(f["cert"], f["key"], [f["chain"]] if "chain" in f else ())
     assert refused.value.path == f[at_fault]
     assert str(refused.value).startswith(f"{f[at_fault]}: ")
     assert text in str(refused.value)
@@ -153,7 +158,7 @@ def test_an_expired_chain_certificate_is_refused(ca, keys, files_of):
                      issuer_key=old_ca_key, not_before=now() - 10 * DAY, days=100)
     f = files_of(cert=pem(leaf), key=pem(leaf_key), chain=pem(old_ca))
     with pytest.raises(Problem, match=f"^{f['chain']}: chain certificate 2 expired on "):
-        validate.admin_pair(f["cert"], f["key"], [f["chain"]])
+        admin_pair(f["cert"], f["key"], [f["chain"]])
 
 
 @pytest.mark.parametrize("missing", ["cert", "key", "chain"])
@@ -162,7 +167,7 @@ def test_missing_files_are_named(ca, files_of, tmp_path, missing):
     f = files_of(cert=pem(leaf), key=pem(key), chain=pem(ca.cert))
     f[missing] = str(tmp_path / "nowhere" / f"{missing}.pem")
     with pytest.raises(Problem, match=f"^{f[missing]}: no such file$"):
-        validate.admin_pair(f["cert"], f["key"], [f["chain"]])
+        admin_pair(f["cert"], f["key"], [f["chain"]])
 
 
 def test_unreadable_files_are_named(ca, files_of, tmp_path):
@@ -171,7 +176,7 @@ def test_unreadable_files_are_named(ca, files_of, tmp_path):
     a_dir = tmp_path / "key-dir"
     a_dir.mkdir()
     with pytest.raises(Problem, match=f"^{a_dir}: not a regular file$"):
-        validate.admin_pair(f["cert"], str(a_dir))
+        admin_pair(f["cert"], str(a_dir))
 
 
 @pytest.mark.parametrize("order", ["renewed first", "expired first"])
@@ -181,7 +186,7 @@ def test_of_two_certificates_for_the_key_the_one_valid_now_is_the_leaf(ca, files
     expired, _ = ca.leaf(key=key, not_before=now() - 400 * DAY, days=90)
     bundle = [renewed, expired] if order == "renewed first" else [expired, renewed]
     f = files_of(cert=pem(*bundle, ca.cert), key=pem(key))
-    certs, _, warnings = validate.admin_pair(f["cert"], f["key"])
+    certs, _, warnings = admin_pair(f["cert"], f["key"])
     assert [fingerprint(c) for c in certs] == [fingerprint(renewed), fingerprint(ca.cert)]
     assert warnings == [f"warning: {f['cert']}: left out another certificate for the same key "
                         f"(pbx.example.test, valid until {(now() - 310 * DAY):%Y-%m-%d})"]
@@ -193,6 +198,6 @@ def test_a_key_file_holding_two_different_keys_is_refused_in_either_order(ca, fi
     for label, blocks in (("ours_first", (key, other)), ("ours_last", (other, key))):
         f = files_of(cert=pem(leaf), **{label: pem(*blocks)})
         with pytest.raises(Problem) as refused:
-            validate.admin_pair(f["cert"], f[label])
+            admin_pair(f["cert"], f[label])
         assert refused.value.path == f[label]
         assert "holds a second, different private key" in str(refused.value)
