@@ -21,6 +21,12 @@ def fingerprint(cert):
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
+def dns_names(signed):
+    """The DNS names of the subjectAltName of a certificate or a CSR."""
+    return signed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value \
+        .get_values_for_type(x509.DNSName)
+
+
 def sha256_file(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -3,26 +3,19 @@ session pool): ensure, generate, install, revert, renew, sync — files, modes, 
 state, backups, hook runs and their environment, and nothing changed on each refusal."""
 
 import datetime
-import hashlib
 import os
 import re
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
 from support.asserts import owner_mode
 from support.certs import DAY, load_key, now, package_like, pem, unreadable_pair
-from support.facts import fingerprint, sha256_file, spki
+from support.facts import dns_names, fingerprint, sha256_file, spki
 from support.layout import CA as CA_PATH, HOOK_VARIABLES, OVERRIDE as OVERRIDE_PATH
 from support.owners import GID, UID, WWW_DATA
 from xc_testlib import ALL_LINKED, CONFD_DIRS, NO_LINKS, assert_quiet_no_op, refusal_line
-
-
-def dns_names(cert):
-    return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value \
-        .get_values_for_type(x509.DNSName)
 
 
 def common_name(cert):
@@ -55,7 +48,7 @@ def assert_hook_env(run, root, cert, reason, previous="", default="yes", self_si
         "XIVO_CERTS_HOSTNAME": names[0], "XIVO_CERTS_NAMES": " ".join(names),
         "XIVO_CERTS_SELF_SIGNED": self_signed, "XIVO_CERTS_DEFAULT": default,
         "XIVO_CERTS_FINGERPRINT": fingerprint(cert), "XIVO_CERTS_PREVIOUS_FINGERPRINT": previous,
-        "XIVO_CERTS_PEM_SHA256": hashlib.sha256(root.cert.read_bytes()).hexdigest(),
+        "XIVO_CERTS_PEM_SHA256": sha256_file(root.cert),
         "XIVO_CERTS_PREVIOUS_PEM_SHA256": previous_pem,
         "XIVO_CERTS_NOT_AFTER": cert.not_valid_after.replace(tzinfo=datetime.timezone.utc).isoformat(),
         "XIVO_CERTS_REASON": reason, "XIVO_CERTS_RESTART_SERVICES": "no",

@@ -9,6 +9,7 @@ from xivo_certs import hosts, settings as settings_module
 from xivo_certs.paths import Paths
 from support.asserts import owner_mode
 from support.owners import GID, UID
+from xc_testlib import put_admin
 
 ADMIN = b"127.0.0.1\tlocalhost\n127.0.1.1\tpbx.example.org pbx\n# an admin's comment\n10.0.0.5 db\n"
 SHIPPED = b"127.0.0.1\tlocalhost\n127.0.1.1\t#XIVO_HOSTNAME#\n"
@@ -74,11 +75,6 @@ def test_own_fqdn_reads_etc_hostname_as_hostname_5_says(tmp_path, text):
 
 # --- the command --------------------------------------------------------------------------------------
 
-def put_admin(root, ordinary_ca, issued, *dns):
-    leaf = issued(*(dns or ("pbx.example.test",)))
-    root.put_pair(leaf.cert, leaf.key, chain=[ordinary_ca.cert])
-
-
 def test_override_makes_the_host_resolve_and_revert_takes_the_block_out(root, ordinary_ca, issued, xc):
     (root / "etc/hosts").write_bytes(ADMIN)
     assert xc("ensure").code == 0
@@ -105,7 +101,7 @@ def test_with_xivo_templates_the_custom_template_gets_the_block_too(root, ordina
     assert custom.read_bytes() == BLOCK + SHIPPED
     assert owner_mode(custom.parent) == (UID, GID, 0o755)
     assert (root / "etc/hosts").read_bytes() == BLOCK + ADMIN
-    put_admin(root, ordinary_ca, issued, "localhost")  # no override needed any more
+    put_admin(root, ordinary_ca, issued, ("localhost",))  # no override needed any more
     assert xc("override").code == 0
     assert not os.path.lexists(custom)  # it held nothing but the shipped template and the block
     assert (root / "etc/hosts").read_bytes() == ADMIN
@@ -121,7 +117,7 @@ def test_an_admins_own_custom_template_keeps_its_lines(root, ordinary_ca, issued
     put_admin(root, ordinary_ca, issued)
     assert xc("override").code == 0
     assert custom.read_bytes() == BLOCK + SHIPPED + b"10.1.1.1 mine\n"
-    put_admin(root, ordinary_ca, issued, "localhost")
+    put_admin(root, ordinary_ca, issued, ("localhost",))
     assert xc("override").code == 0
     assert custom.read_bytes() == SHIPPED + b"10.1.1.1 mine\n"
 
@@ -152,7 +148,7 @@ def test_a_symlinked_etc_hosts_is_reported_not_followed(root, ordinary_ca, issue
                                 "regular files only (copy the file instead); the managed hosts block is "
                                 "not in place"]
     assert target.read_bytes() == ADMIN
-    put_admin(root, ordinary_ca, issued, "localhost")  # no block wanted: nothing to say about it
+    put_admin(root, ordinary_ca, issued, ("localhost",))  # no block wanted: nothing to say about it
     assert xc("override").code == 0
     assert target.read_bytes() == ADMIN
 
@@ -178,7 +174,7 @@ def test_an_ad_blocking_etc_hosts_of_several_mib_is_read_and_kept(root, ordinary
     blocked = b"".join(b"0.0.0.0 ads%d.example.net\n" % n for n in range(120_000))
     (root / "etc/hosts").write_bytes(ADMIN + blocked)
     assert len(ADMIN + blocked) > 3 << 20
-    put_admin(root, ordinary_ca, issued, "pbx.example.org", "www.example.org")
+    put_admin(root, ordinary_ca, issued, ("pbx.example.org", "www.example.org"))
     assert xc("override").code == 0
     assert root.override_yaml()["dird"]["host"] == "pbx.example.org"  # the FQDN, from /etc/hosts
     block = BLOCK.replace(b"pbx.example.test", b"pbx.example.org")

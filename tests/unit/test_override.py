@@ -13,7 +13,7 @@ from support.asserts import owner_mode
 from support.certs import package_like, pem
 from support.layout import CA as CA_PATH, LINK_NAME as LINK, OVERRIDE as OVERRIDE_PATH, SERVICES
 from support.owners import GID, OWNER, UID, WWW_DATA
-from xc_testlib import ALL_LINKED, CONFD_DIRS, NO_LINKS
+from xc_testlib import ALL_LINKED, CONFD_DIRS, NO_LINKS, put_admin
 
 DEFAULTS = settings_module.load("/nonexistent")
 
@@ -25,14 +25,6 @@ def expected_yaml(host, verify):
         if verify is not None:
             result[service]["verify" if service == "consul" else "verify_certificate"] = verify
     return result
-
-
-def put_admin(root, ca, issued, dns=("pbx.example.test",), with_root=True, intermediate=False):
-    """An admin's pair for `dns` (see the `issued` fixture), issued by `ca` or its intermediate."""
-    leaf = issued(*dns, intermediate=intermediate)
-    root.put_pair(leaf.cert, leaf.key, chain=leaf.chain + ([ca.cert] if with_root else []))
-    root.lock_ready()
-    return leaf.cert
 
 
 def trust_system_wide(root, ca):

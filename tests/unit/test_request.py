@@ -12,7 +12,7 @@ from cryptography import x509
 from support.asserts import owner_mode
 from support.certs import load_key, pem
 from support.command import environment as command_env
-from support.facts import spki
+from support.facts import dns_names, spki
 from support.layout import COMMAND, PYTHON
 from support.owners import AS_ROOT, GID, OWNER_ENV, UID
 from support.snapshots import snapshot
@@ -27,11 +27,6 @@ def parse_csr(data):
     csr = x509.load_pem_x509_csr(data)
     assert csr.is_signature_valid
     return csr
-
-
-def dns_names(thing):
-    return thing.extensions.get_extension_for_class(x509.SubjectAlternativeName).value \
-        .get_values_for_type(x509.DNSName)
 
 
 def sign(csr_path, ca, tmp_path):

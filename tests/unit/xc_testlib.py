@@ -96,6 +96,14 @@ class Result:
         return f"Result(code={self.code!r}, out={self.out!r}, err={self.err!r})"
 
 
+def put_admin(root, ca, issued, dns=("pbx.example.test",), with_root=True, intermediate=False):
+    """An admin's pair for `dns` (see the `issued` fixture), issued by `ca` or its intermediate."""
+    leaf = issued(*dns, intermediate=intermediate)
+    root.put_pair(leaf.cert, leaf.key, chain=leaf.chain + ([ca.cert] if with_root else []))
+    root.lock_ready()
+    return leaf.cert
+
+
 def run_command(root_dir, *args, env=None, path=None, python_options=(), timeout=120):
     """`/usr/bin/python3 bin/xivo-certs --root ROOT ARGS` as a subprocess (support.command, the
     PATH `path` if given): a Result."""
