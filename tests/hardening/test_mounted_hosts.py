@@ -8,9 +8,7 @@ import pytest
 
 from hardening_lib import AdminPair, make_ca, make_root
 from support import command
-from support.layout import CHECKOUT
-
-BEGIN = "# BEGIN xivo-certs"
+from support.layout import CHECKOUT, hosts_block
 
 
 def run_with_hosts_mounted(root, hosts_file, *args):
@@ -38,7 +36,7 @@ def test_the_block_goes_into_a_bind_mounted_etc_hosts_in_place(tmp_path):
     result = run_with_hosts_mounted(root, mounted, *admin.install_args())
     assert result.returncode == 0, result
     text = mounted.read_text()
-    assert f"{BEGIN}" in text and "127.0.0.1\tpbx.example.com\n" in text, text
+    assert hosts_block("pbx.example.com") in text, text
     assert text.endswith("127.0.0.1\tlocalhost\n172.17.0.2\tcontainer\n")  # the container's lines kept
     assert mounted.stat().st_ino == inode and oct(mounted.stat().st_mode & 0o777) == "0o644"
     assert (root / "etc/hosts").read_text() == underneath

@@ -7,9 +7,9 @@ import os
 import pytest
 
 from hardening_lib import AdminPair, make_ca, make_root
+from support.layout import LINK_NAME as LINK
 
 USER = 1000
-LINK = "010-custom-certificate.yml"
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ import json
 
 from helpers import ADMIN_HOST, Check, fresh, hook_runs, install, resolvable
 from support.facts import facts
-from support.layout import CERT, KEY, SETTINGS
+from support.layout import CERT, KEY, PROM, SETTINGS
 from test_tls import Server, free_port
 
 REQUEST_KEY = "/var/lib/xivo-certs/request.key"
-PROM = "/var/lib/prometheus/node-exporter/xivo_certs.prom"
 CA_COMMAND = ("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 "
               "-subj '/CN=xivo-certs tests commercial CA' -keyout /root/ca.key -out /root/ca.crt "
               "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign")

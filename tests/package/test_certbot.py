@@ -15,13 +15,12 @@ from helpers import (Check, add_trusted_ca, check_status_ok, fresh, hook_runs, i
                      status)
 from support.facts import fingerprint
 from support.certs import certs_from_pem
-from support.layout import CERT, KEY, WWW_DATA
+from support.layout import CERT, CLI_INI, KEY, WWW_DATA
 
 PBX = "pbx.example.com"
 OTHER = "mail.example.com"
 HOOK = "/etc/letsencrypt/renewal-hooks/deploy/xivo-certs"
 FAILURE = "/var/lib/xivo-certs/certbot-failure"
-CLI_INI = "/etc/letsencrypt/cli.ini"
 
 
 @pytest.fixture

@@ -18,13 +18,12 @@ import pytest
 import debroot
 from helpers import (ADMIN_HOST, Check, add_trusted_ca, check_override, check_status_ok, put_pair)
 from support import daemons
-from support.layout import CA, CERT, CONFD_DIRS, SERVICES
+from support.layout import CA, CERT, CONFD_DIRS, SERVICES, hosts_block
 from test_tls import Server, free_port
 
 STANDIN = "/root/daemons.py"
 INSTALLER_HOSTS = f"127.0.1.1\t{ADMIN_HOST} xivo\n"  # what Debian's installer adds
-BLOCK = ("# BEGIN xivo-certs: the certificate's name, for the XiVO daemons (they listen on 127.0.0.1)\n"
-         f"127.0.0.1\t{ADMIN_HOST}\n# END xivo-certs\n")
+BLOCK = hosts_block(ADMIN_HOST)
 XIVO_TEMPLATE = "/usr/share/xivo-config/templates/system/etc/hosts"
 CUSTOM_TEMPLATE = "/etc/xivo/custom-templates/system/etc/hosts"
 

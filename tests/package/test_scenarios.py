@@ -19,7 +19,8 @@ from helpers import (ADMIN_HOST, ADMIN_HOST2, Check, add_trusted_ca,
                      installed_with_admin_pair, put_pair, resolvable, status)
 from support.certs import openssl_weak_pair
 from support.facts import facts
-from support.layout import APT_HOOK, CA, CERT, CONFD_DIRS, KEY, LINK_NAME, OVERRIDE, SETTINGS, STATE, WWW_DATA
+from support.layout import (APT_HOOK, CA, CERT, CLI_INI, CONFD_DIRS, HOSTS_BEGIN, KEY, LINK_NAME, OVERRIDE,
+                            PROM, SETTINGS, STATE, WWW_DATA, hosts_block)
 
 
 # ----------------------------------------------------------------------------------------------- 1
@@ -588,7 +589,6 @@ def test_s47_purge_removes_relative_links_to_its_own_override(root, deb, pki_set
 # The minimal roots have no mount(8): libc's mount(2), MS_BIND (4096), through python3.
 BIND_MOUNT = ("python3 -c 'import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
               "assert libc.mount(b\"{source}\", b\"{target}\", None, 4096, None) == 0, ctypes.get_errno()'")
-HOSTS_BEGIN = "# BEGIN xivo-certs: the certificate's name, for the XiVO daemons (they listen on 127.0.0.1)"
 
 
 def test_s48_purge_keeps_a_pending_request_key_and_takes_out_only_its_own_lines(root, deb):
@@ -602,15 +602,15 @@ def test_s48_purge_keeps_a_pending_request_key_and_takes_out_only_its_own_lines(
     request_key = root.get("/var/lib/xivo-certs/request.key")
     check.true(request_key is not None, "request.key kept by xivo-certs request")
     ini = b"# certbot's own settings\nmax-log-backups = 0\n"
-    root.write("/etc/letsencrypt/cli.ini", ini)
+    root.write(CLI_INI, ini)
     root.run("xivo-certs certbot enable pbx.example.com")
-    check.true(b"/usr/sbin/xivo-certs certbot deploy" in (root.get("/etc/letsencrypt/cli.ini") or b""),
+    check.true(b"/usr/sbin/xivo-certs certbot deploy" in (root.get(CLI_INI) or b""),
                "certbot enable adds its deploy-hook")
     root.run("mkdir -p /var/lib/prometheus/node-exporter && xivo-certs renew")
-    check.true(root.exists("/var/lib/prometheus/node-exporter/xivo_certs.prom"), "the textfile is written")
+    check.true(root.exists(PROM), "the textfile is written")
     hosts = root.text("/etc/hosts")
     admin_tail = f"# END xivo-certs\n{HOSTS_BEGIN}\n10.0.0.5\tdb.internal\n"
-    ours = f"{HOSTS_BEGIN}\n127.0.0.1\tpbx.example.com\n# END xivo-certs\n"
+    ours = hosts_block("pbx.example.com")
     root.write("/root/hosts", f"{ours}{hosts}{admin_tail}")
     check.done("before the purge")
 
@@ -623,8 +623,8 @@ def test_s48_purge_keeps_a_pending_request_key_and_takes_out_only_its_own_lines(
              "the request's key, backed up")
     check.true(f"the key of your pending certificate request was moved to {backup}/" in res.output,
                f"purge should say where the request's key went: {res.output[-600:]!r}")
-    check.eq(root.get("/etc/letsencrypt/cli.ini"), ini, "certbot's cli.ini after purge")
-    check.true(not root.exists("/var/lib/prometheus/node-exporter/xivo_certs.prom"), "textfile left")
+    check.eq(root.get(CLI_INI), ini, "certbot's cli.ini after purge")
+    check.true(not root.exists(PROM), "textfile left")
     check.eq(root.text("/root/hosts"), hosts + admin_tail, "the mounted /etc/hosts after purge")
     check.eq(root.text("/etc/hosts"), hosts, "the /etc/hosts under the mount")
     check.eq(root.glob("/etc/hosts.*"), [], "a temporary file left in /etc")

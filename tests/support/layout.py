@@ -18,6 +18,11 @@ STATE = "/var/lib/xivo-certs/state"
 SETTINGS = "/etc/xivo-certs/xivo-certs.conf"
 HOOKS_DIR = "/etc/xivo-certs/hooks.d"
 APT_HOOK = "/etc/apt/apt.conf.d/05xivo-certs"
+PROM = "/var/lib/prometheus/node-exporter/xivo_certs.prom"
+CLI_INI = "/etc/letsencrypt/cli.ini"
+HOSTS_BEGIN = "# BEGIN xivo-certs: the certificate's name, for the XiVO daemons (they listen on 127.0.0.1)"
+HOSTS_END = "# END xivo-certs"
+
 
 # The conf.d directories of XiVO daemons a test root pretends are installed.
 CONFD_DIRS = ("/etc/xivo-auth/conf.d", "/etc/xivo-dird/conf.d", "/etc/xivo-confd/conf.d",
@@ -31,3 +36,8 @@ HOOK_VARIABLES = ("XIVO_CERTS_ROOT", "XIVO_CERTS_CERT", "XIVO_CERTS_KEY", "XIVO_
                   "XIVO_CERTS_FINGERPRINT", "XIVO_CERTS_PREVIOUS_FINGERPRINT",
                   "XIVO_CERTS_PEM_SHA256", "XIVO_CERTS_PREVIOUS_PEM_SHA256",
                   "XIVO_CERTS_NOT_AFTER", "XIVO_CERTS_REASON", "XIVO_CERTS_RESTART_SERVICES")
+
+
+def hosts_block(host):
+    """The managed block of the hosts files naming `host`."""
+    return f"{HOSTS_BEGIN}\n127.0.0.1\t{host}\n{HOSTS_END}\n"

@@ -7,9 +7,8 @@ import subprocess
 
 import pytest
 
-from support.layout import CHECKOUT
+from support.layout import CHECKOUT, CLI_INI
 
-CLI_INI = "etc/letsencrypt/cli.ini"
 HOOK_LINE = "deploy-hook = test ! -x /usr/sbin/xivo-certs || /usr/sbin/xivo-certs certbot deploy"
 MARK = "# Added by `xivo-certs certbot enable`; `xivo-certs certbot disable` removes these two lines."
 ADMIN_INI = "email = admin@example.test\nkey-type = ecdsa\n"

@@ -11,10 +11,10 @@ import pytest
 from support.asserts import owner_mode
 from support.certs import DAY, now
 from support.facts import fingerprint
+from support.layout import PROM
 from support.owners import GID, UID
 
 RECORD = "var/lib/xivo-certs/expiry-alert"
-PROM = "var/lib/prometheus/node-exporter/xivo_certs.prom"
 
 
 def admin_pair(root, ca, days_left):

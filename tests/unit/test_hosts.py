@@ -8,13 +8,13 @@ import pytest
 from xivo_certs import hosts, settings as settings_module
 from xivo_certs.paths import Paths
 from support.asserts import owner_mode
+from support.layout import hosts_block
 from support.owners import GID, UID
 from xc_testlib import put_admin
 
 ADMIN = b"127.0.0.1\tlocalhost\n127.0.1.1\tpbx.example.org pbx\n# an admin's comment\n10.0.0.5 db\n"
 SHIPPED = b"127.0.0.1\tlocalhost\n127.0.1.1\t#XIVO_HOSTNAME#\n"
-BLOCK = (b"# BEGIN xivo-certs: the certificate's name, for the XiVO daemons (they listen on 127.0.0.1)\n"
-         b"127.0.0.1\tpbx.example.test\n# END xivo-certs\n")
+BLOCK = hosts_block("pbx.example.test").encode()
 
 
 def test_the_block_goes_first_and_leaves_every_other_line_as_it_was():
