@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from support.layout import CHECKOUT, CLI_INI
+from xc_testlib import refusal_line
 
 HOOK_LINE = "deploy-hook = test ! -x /usr/sbin/xivo-certs || /usr/sbin/xivo-certs certbot deploy"
 MARK = "# Added by `xivo-certs certbot enable`; `xivo-certs certbot disable` removes these two lines."
@@ -110,11 +111,7 @@ def test_disable_without_certbot_writes_nothing_of_certbot(root, xc):
 
 @pytest.mark.parametrize("bad", ["../etc", ".hidden", "a b", ""])
 def test_enable_refuses_what_is_no_certificate_name(root, xc, bad):
-    before = root.snapshot()
-    result = xc("certbot", "enable", bad)
-    assert result.code == 1
-    assert result.err.count("\n") == 1 and "is not a certbot certificate name" in result.err
-    assert root.snapshot() == before
+    assert "is not a certbot certificate name" in refusal_line(root, xc, "certbot", "enable", bad)
 
 
 @pytest.mark.parametrize("line", [
@@ -127,12 +124,9 @@ def test_enable_refuses_a_cli_ini_with_a_deploy_hook_of_its_own(root, xc, line, 
     """Each way certbot's ConfigArgParse reads a key: followed by `=`, `:` or whitespace."""
     ini = put_cli_ini(root, f"email = admin@example.test{end}{line}{last}".encode())
     root.lock_ready()
-    before = root.snapshot()
-    result = xc("certbot", "enable", "pbx.example.test")
-    assert result.code == 1
-    assert result.err == f"xivo-certs: {ini}: has a deploy-hook of its own; certbot takes one only: " \
-                         "make it run `xivo-certs certbot deploy` too\n"
-    assert root.snapshot() == before
+    assert refusal_line(root, xc, "certbot", "enable", "pbx.example.test") == (
+        f"xivo-certs: {ini}: has a deploy-hook of its own; certbot takes one only: "
+        "make it run `xivo-certs certbot deploy` too")
 
 
 @pytest.mark.parametrize("line", ["# deploy-hook = /root/myhook", "; deploy-hook: x", "pre-hook = /root/x",
@@ -152,12 +146,9 @@ def test_a_symlinked_cli_ini_is_refused_where_it_would_change(root, xc, action):
     ini.parent.mkdir(parents=True)
     ini.symlink_to(target)
     root.lock_ready()
-    before = root.snapshot()
-    result = xc("certbot", action, *(["pbx.example.test"] if action == "enable" else []))
-    assert result.code == 1
-    assert result.err == f"xivo-certs: {ini}: is a symbolic link; xivo-certs edits a regular file only " \
-                         "(edit its target by hand: see xivo-certs(8))\n"
-    assert root.snapshot() == before
+    assert refusal_line(root, xc, "certbot", action, *(["pbx.example.test"] if action == "enable" else [])) \
+        == (f"xivo-certs: {ini}: is a symbolic link; xivo-certs edits a regular file only "
+            "(edit its target by hand: see xivo-certs(8))")
 
 
 def test_disable_leaves_a_symlinked_cli_ini_without_our_lines_alone(root, xc):
