@@ -12,8 +12,8 @@ from support.certs import load_key, pem
 from support.command import argv, environment as command_env
 from support.facts import fingerprint, spki
 from support.layout import CA as CA_PATH, CHECKOUT, COMMAND, HOOK_VARIABLES, OVERRIDE as OVERRIDE_PATH, PYTHON
-from support.owners import AS_ROOT, GID, OWNER_ENV, UID, WWW_DATA
-from xc_testlib import ALL_LINKED, NO_LINKS, assert_quiet_no_op, refusal_line
+from support.owners import AS_ROOT, GID, UID, WWW_DATA
+from xc_testlib import ALL_LINKED, NO_LINKS, assert_quiet_no_op, refusal_line, run_without_root
 
 
 def one_line_refusal(result, *texts):
@@ -202,17 +202,11 @@ def test_sync_refuses_a_mismatched_pair_and_runs_no_hook(root, cmd, keys):
 
 def test_commands_that_write_need_root(root, tmp_path):
     """Without root (and without the suite's XIVO_CERTS_TEST_OWNER), nothing is written."""
-    def demote():
-        if AS_ROOT:
-            os.setgid(65534)
-            os.setuid(65534)
     elsewhere = tmp_path / "open-root"
     elsewhere.mkdir()
     elsewhere.chmod(0o755)
-    env = {k: v for k, v in command_env().items() if k not in OWNER_ENV}
     for args in (["ensure"], ["sync"], ["generate"], ["override"]):
-        result = subprocess.run([PYTHON, COMMAND, "--root", str(elsewhere), *args], env=env,
-                                capture_output=True, text=True, preexec_fn=demote, cwd="/")
+        result = run_without_root(elsewhere, *args)
         assert result.returncode == 1, (args, result.stderr)
         assert result.stderr == "xivo-certs: must be run as root (it writes the private key)\n"
     assert os.listdir(elsewhere) == []

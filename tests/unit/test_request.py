@@ -11,12 +11,10 @@ from cryptography import x509
 
 from support.asserts import owner_mode
 from support.certs import load_key, pem
-from support.command import environment as command_env
 from support.facts import dns_names, spki
-from support.layout import COMMAND, PYTHON
-from support.owners import AS_ROOT, GID, OWNER_ENV, UID
+from support.owners import GID, UID
 from support.snapshots import snapshot
-from xc_testlib import refusal_line
+from xc_testlib import refusal_line, run_without_root
 
 
 def kept_key(root):
@@ -135,19 +133,13 @@ def test_request_needs_a_hostname(root, xc):
 def test_request_and_renew_need_root(tmp_path):
     """Without root (and without the suite's XIVO_CERTS_TEST_OWNER): the one refusal line, no key
     written, no alert sent, no textfile."""
-    def demote():
-        if AS_ROOT:
-            os.setgid(65534)
-            os.setuid(65534)
     elsewhere = tmp_path / "open-root"
     (elsewhere / "var/lib/prometheus/node-exporter").mkdir(parents=True)
     for directory in (elsewhere, *elsewhere.glob("var/**")):
         directory.chmod(0o777)
     before = snapshot(elsewhere)
-    env = {k: v for k, v in command_env().items() if k not in OWNER_ENV}
     for args in (["request", "--hostname", "pbx.example.test"], ["renew"]):
-        result = subprocess.run([PYTHON, COMMAND, "--root", str(elsewhere), *args], env=env,
-                                capture_output=True, text=True, preexec_fn=demote, cwd="/")
+        result = run_without_root(elsewhere, *args)
         assert (result.returncode, result.stdout) == (1, ""), (args, result.stderr)
         assert result.stderr == "xivo-certs: must be run as root (it writes the private key)\n"
     assert snapshot(elsewhere) == before

@@ -3,13 +3,14 @@ tests/support): its temporary root, with pairs and states put in place by hand, 
 of a command run in-process or as a subprocess."""
 
 import os
+import subprocess
 from pathlib import Path
 
 from support import command, hooks as recording, roots
 from support.certs import load_certs, pem
 from support.facts import fingerprint, sha256_file
-from support.layout import OVERRIDE
-from support.owners import UID, WWW_DATA
+from support.layout import COMMAND, OVERRIDE, PYTHON
+from support.owners import AS_ROOT, OWNER_ENV, UID, WWW_DATA
 from support.snapshots import snapshot
 from xivo_certs import state as state_module
 
@@ -102,6 +103,18 @@ def put_admin(root, ca, issued, dns=("pbx.example.test",), with_root=True, inter
     root.put_pair(leaf.cert, leaf.key, chain=leaf.chain + ([ca.cert] if with_root else []))
     root.lock_ready()
     return leaf.cert
+
+
+def run_without_root(root_dir, *args):
+    """`xivo-certs --root ROOT_DIR ARGS` as a user would run it: as nobody when the suite runs as
+    root, and without the suite's XIVO_CERTS_TEST_OWNER."""
+    def demote():
+        if AS_ROOT:
+            os.setgid(65534)
+            os.setuid(65534)
+    env = {k: v for k, v in command.environment().items() if k not in OWNER_ENV}
+    return subprocess.run([PYTHON, COMMAND, "--root", str(root_dir), *args], env=env,
+                          capture_output=True, text=True, preexec_fn=demote, cwd="/")
 
 
 def run_command(root_dir, *args, env=None, path=None, python_options=(), timeout=120):
