@@ -245,9 +245,7 @@ def test_a_certificate_that_loads_but_cannot_be_judged_is_one_line(
 
 
 def test_the_encrypted_key_advice_keeps_the_key(root, xc, admin, write):
-    from cryptography.hazmat.primitives import serialization
-    encrypted = admin.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.BestAvailableEncryption(b"pw"))
+    encrypted = key_pem(admin.key, password=b"pw")
     key = write("pbx.key", encrypted)
     cert = write("pbx.crt", pem(admin.cert, *admin.chain))
     line = refusal_line(root, xc, "install", "--cert", cert, "--key", key)
@@ -262,10 +260,7 @@ def test_the_encrypted_key_advice_keeps_the_key(root, xc, admin, write):
 
 
 def test_an_encrypted_key_with_its_password_file(root, xc, admin, write):
-    from cryptography.hazmat.primitives import serialization
-    encrypted = admin.key.private_bytes(serialization.Encoding.PEM,
-                                        serialization.PrivateFormat.TraditionalOpenSSL,
-                                        serialization.BestAvailableEncryption(b"pw"))
+    encrypted = key_pem(admin.key, "traditional", password=b"pw")
     result = xc("install", "--cert", write("pbx.crt", pem(admin.cert, *admin.chain)),
                 "--key", write("pbx.key", encrypted), "--password-file", write("pw.txt", b"pw\r\n"))
     assert result.code == 0, result
