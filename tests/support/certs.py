@@ -134,12 +134,9 @@ def unreadable_pair(workdir, kind):
     judged: `kind` "rsa-pss" (signed with RSASSA-PSS by openssl) or "duplicate-extension" (one
     private extension twice, which cryptography reports only when the extensions are read)."""
     if kind == "rsa-pss":
-        key, crt = f"{workdir}/pss.key", f"{workdir}/pss.crt"
-        subprocess.run(["openssl", "req", "-x509", "-nodes", "-newkey", "rsa:2048", "-sha256",
-                        "-sigopt", "rsa_padding_mode:pss", "-subj", "/CN=pbx.example.test",
-                        "-addext", "subjectAltName=DNS:pbx.example.test", "-keyout", key, "-out", crt],
-                       check=True, capture_output=True)
-        return Path(crt).read_bytes(), Path(key).read_bytes()
+        crt, key = openssl_req_x509(workdir, "pbx.example.test", options=(
+            "-sha256", "-sigopt", "rsa_padding_mode:pss"))
+        return crt.read_bytes(), key.read_bytes()
     key = new_key()
     builder = (x509.CertificateBuilder().subject_name(name("pbx.example.test"))
                .issuer_name(name("pbx.example.test")).public_key(key.public_key())
@@ -157,13 +154,14 @@ def unreadable_pair(workdir, kind):
     return cert_pem(x509.load_der_x509_certificate(der)), key_pem(key)
 
 
-def openssl_req_x509(workdir, hostname, days=30):
+def openssl_req_x509(workdir, hostname, days=30, options=()):
     """(cert path, key path) of a self-signed pair for `hostname` made as an admin would with plain
     `openssl req -x509` and Debian's openssl.cnf: basicConstraints critical CA:TRUE, key
-    identifiers, a SAN of the name (given with -addext), no keyUsage or extendedKeyUsage."""
+    identifiers, a SAN of the name (given with -addext), no keyUsage or extendedKeyUsage; more
+    `options` for openssl req."""
     key, crt = Path(workdir) / f"{hostname}.key", Path(workdir) / f"{hostname}.crt"
     subprocess.run(["openssl", "req", "-x509", "-nodes", "-newkey", "rsa:2048", "-days", str(days),
-                    "-subj", f"/CN={hostname}", "-addext", f"subjectAltName=DNS:{hostname}",
+                    *options, "-subj", f"/CN={hostname}", "-addext", f"subjectAltName=DNS:{hostname}",
                     "-keyout", key, "-out", crt], check=True, capture_output=True)
     return crt, key
 
